@@ -1,0 +1,82 @@
+# capgate: AppArmor's profile language, enforced from userspace.
+#
+# Layout: each component directory X/ holds main.c (the binary's entry) and
+# library files built into build/lib/libX.a, so capgate can link netgate's
+# and fsgate's pieces. New .c files are picked up without editing this file.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Icommon -I. $(shell pkg-config --cflags fuse3 2>/dev/null)
+LIBS_FUSE = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
+LIBS_NET  = -lnftnl -lmnl -lseccomp
+LIBS_CAP  = -lcap-ng -lseccomp
+
+B = build
+COMMON_SRC  = $(wildcard common/*.c)
+FSGATE_SRC  = $(filter-out fsgate/main.c,$(wildcard fsgate/*.c))
+NETGATE_SRC = $(filter-out netgate/main.c,$(wildcard netgate/*.c))
+CAPGATE_SRC = $(filter-out capgate/main.c,$(wildcard capgate/*.c))
+UNIT_SRC    = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+all: $(B)/bin/capgate $(B)/bin/fsgate $(B)/bin/netgate
+
+$(B)/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -c -o $@ $<
+
+$(B)/lib/libcommon.a: $(call obj,$(COMMON_SRC))
+$(B)/lib/libfsgate.a: $(call obj,$(FSGATE_SRC))
+$(B)/lib/libnetgate.a: $(call obj,$(NETGATE_SRC))
+$(B)/lib/libcapgate.a: $(call obj,$(CAPGATE_SRC))
+$(B)/lib/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^ $(if $^,,$(B)/obj/empty.o)
+
+LIBCOMMON = $(B)/lib/libcommon.a
+
+$(B)/bin/fsgate: $(call obj,fsgate/main.c) $(B)/lib/libfsgate.a $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_FUSE) $(LIBS_CAP)
+
+$(B)/bin/netgate: $(call obj,netgate/main.c) $(B)/lib/libnetgate.a $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_NET)
+
+$(B)/bin/capgate: $(call obj,capgate/main.c) $(B)/lib/libcapgate.a $(B)/lib/libnetgate.a $(B)/lib/libfsgate.a $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE)
+
+# Unit tests: each tests/unit/test_X.c is one program linked with every library.
+$(B)/tests/%: tests/unit/%.c $(B)/lib/libcapgate.a $(B)/lib/libnetgate.a $(B)/lib/libfsgate.a $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE)
+
+UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+# Installs Debian's packages the build and the tests need, when missing.
+deps:
+	scripts/install-deps
+
+# The README's main job: a shipped example, confined.
+demo: all
+	scripts/demo
+
+check: all $(UNIT_BIN)
+	tests/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)/etc/capgate
+	install -m 755 $(B)/bin/capgate $(B)/bin/fsgate $(B)/bin/netgate $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	cp -R policies/. $(DESTDIR)/etc/capgate/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps demo check install clean
+.SECONDARY:

@@ -1,0 +1,78 @@
+/* dfa.h: AppArmor globs (AARE) compiled to one minimized DFA.
+ *
+ * A builder collects patterns, each tagged with a rule id. dfa_build() turns
+ * them into a DFA over bytes whose accepting states carry an "accept id":
+ * for every distinct set of rule ids that can match a string together, the
+ * caller's combine() callback is asked once and returns the accept id (0 for
+ * "no permissions"). Minimization then merges states with equal accept ids,
+ * so equal permissions compile to equal automata whatever the rule order.
+ *
+ * Matching is a full-string match, O(length), independent of rule count.
+ * Pure code: no I/O, no logging; errors are -errno plus a message.
+ */
+#ifndef CAPGATE_DFA_H
+#define CAPGATE_DFA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dfa_builder;
+struct dfa;
+
+/* Limits on user-controlled sizes. */
+#define DFA_MAX_PATTERN 8192    /* bytes of one pattern */
+#define DFA_MAX_STATES (1u << 20)
+
+struct dfa_builder *dfa_builder_new(void);
+void dfa_builder_free(struct dfa_builder *b);
+
+/* Add an AARE pattern (variables already expanded), AppArmor semantics:
+ *   *    any run of characters except '/', ** any run including '/';
+ *        after a '/', * and ** need at least one character, and that first
+ *        character is not '/' (so /a/* does not match /a/ and /a/** does not
+ *        match /a/ itself), as upstream's parse_regex does;
+ *   ?    one character except '/';
+ *   [abc] [^abc] [a-z]  character classes;
+ *   {a,b,{c,d}}  alternation, nested, empty alternatives allowed;
+ *   \x   escape: x literally (\\ \* \{ ...), \NNN octal, \xHH hex, \dNNN dec;
+ * a trailing '/' is literal (it names a directory). Returns 0, or -EINVAL
+ * with a message in err (size errlen) and *col set to the 0-based offset of
+ * the problem. */
+int dfa_add(struct dfa_builder *b, const char *aare, size_t len,
+	    uint32_t rule_id, char *err, size_t errlen, size_t *col);
+
+/* Add the pair pattern `a` NUL `b` (a link rule: newpath, NUL, target). */
+int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
+		 const char *c, size_t clen, uint32_t rule_id, char *err,
+		 size_t errlen, size_t *col);
+
+/* combine(ctx, ids, n): the accept id for this set of matching rule ids
+ * (sorted, no duplicates, n >= 1); < 0 aborts the build with that error. */
+typedef int64_t (*dfa_combine_fn)(void *ctx, const uint32_t *ids, size_t n);
+
+/* Build the minimized DFA. The builder may be freed afterwards. */
+int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
+	      struct dfa **out, char *err, size_t errlen);
+
+/* Accept id for the whole string (0: no match / no permissions). */
+uint32_t dfa_match(const struct dfa *d, const char *s, size_t len);
+
+/* Walk: state after the bytes, for pair matching and prefix checks.
+ * DFA_DEAD means no string with this prefix can match. */
+#define DFA_DEAD UINT32_MAX
+uint32_t dfa_start(const struct dfa *d);
+uint32_t dfa_step(const struct dfa *d, uint32_t state, const char *s,
+		  size_t len);
+uint32_t dfa_accept(const struct dfa *d, uint32_t state);
+
+size_t dfa_states(const struct dfa *d);
+
+/* Serialization for the policy cache: a flat little-endian blob.
+ * dfa_load() validates every index (a corrupt cache is rejected with
+ * -EBADMSG, never trusted). */
+int dfa_save(const struct dfa *d, uint8_t **buf, size_t *len);
+int dfa_load(const uint8_t *buf, size_t len, struct dfa **out);
+
+void dfa_free(struct dfa *d);
+
+#endif
