@@ -35,7 +35,7 @@ $(B)/lib/libnetgate.a: $(call obj,$(NETGATE_SRC))
 $(B)/lib/libcapgate.a: $(call obj,$(CAPGATE_SRC))
 $(B)/lib/%.a:
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^ $(if $^,,$(B)/obj/empty.o)
+	rm -f $@ && ar rcs $@ $^
 
 LIBCOMMON = $(B)/lib/libcommon.a
 
