@@ -29,7 +29,7 @@ void dfa_builder_free(struct dfa_builder *b);
 /* Add an AARE pattern (variables already expanded), AppArmor semantics:
  *   *    any run of characters except '/', ** any run including '/';
  *        after a '/', * and ** need at least one character, and that first
- *        character is not '/' (so /a/* does not match /a/ and /a/** does not
+ *        character is not '/' (so "/a/" + "*" does not match /a/, nor "/a/" + "**"
  *        match /a/ itself), as upstream's parse_regex does;
  *   ?    one character except '/';
  *   [abc] [^abc] [a-z]  character classes;
