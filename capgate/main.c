@@ -1,6 +1,47 @@
+/* capgate: the front end. Dispatches to the subcommands. */
 #include <stdio.h>
-int main(void)
+#include <string.h>
+
+#include "policy_cmds.h"
+
+/* capgate exec lives in capgate/exec.c (the launcher). Weak until it lands. */
+int cmd_exec(int argc, char **argv) __attribute__((weak));
+
+static void usage(FILE *f)
 {
-	puts("capgate: not built yet");
+	fprintf(f,
+		"usage: capgate check [-I DIR]... FILE|DIR...\n"
+		"       capgate query --policy DIR --profile NAME PATH\n"
+		"       capgate query --policy DIR --profile NAME --network DOMAIN [TYPE]\n"
+		"       capgate show --policy DIR --profile NAME\n"
+		"       capgate exec --policy DIR --profile NAME [--log FILE] [--complain] -- PROGRAM [ARGS...]\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 125;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "query"))
+		return cmd_query(argc - 1, argv + 1);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc - 1, argv + 1);
+	if (!strcmp(cmd, "exec")) {
+		if (!cmd_exec) {
+			fprintf(stderr, "capgate: exec is not built in\n");
+			return 125;
+		}
+		return cmd_exec(argc - 1, argv + 1);
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "capgate: unknown command '%s'\n", cmd);
+	usage(stderr);
 	return 125;
 }
