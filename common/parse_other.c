@@ -170,3 +170,49 @@ int parse_other_rule(struct parser *P, const char *kw, struct toks *t,
 	}
 	return 1;
 }
+
+/* ---- change_profile ---- */
+
+static bool is_word(const struct ptok *t, const char *w)
+{
+	return t->type == T_WORD && strcmp(t->text, w) == 0;
+}
+
+/* change_profile [safe|unsafe] [EXEC_COND] [-> TARGET], */
+int parse_change_profile_rule(struct parser *P, struct toks *t, size_t i,
+			      struct rule *r)
+{
+	bool mode = false;
+	if (i < t->n && (is_word(&t->v[i], "safe") || is_word(&t->v[i], "unsafe"))) {
+		mode = true;
+		i++;
+	}
+	if (i < t->n && t->v[i].type != T_ARROW) {
+		if (!is_path_token(&t->v[i])) {
+			diag_add(P->d, &t->v[i].loc, 0,
+				 "change_profile: exec condition must be a path, not '%s'",
+				 t->v[i].text);
+			return -EINVAL;
+		}
+		r->path = strdup(t->v[i].text);
+		i++;
+	} else if (mode && (i >= t->n || t->v[i].type == T_ARROW) && 0) {
+		return -EINVAL;
+	}
+	if (i < t->n && t->v[i].type == T_ARROW) {
+		i++;
+		if (i >= t->n || (t->v[i].type != T_WORD && t->v[i].type != T_STRING)) {
+			diag_add(P->d, &t->v[i - 1].loc, 0, "change_profile '->' needs a target");
+			return -EINVAL;
+		}
+		r->path2 = strdup(t->v[i].text);
+		i++;
+	}
+	if (i < t->n) {
+		diag_add(P->d, &t->v[i].loc, 0,
+			 "syntax error, unexpected '%s' in change_profile rule", t->v[i].text);
+		return -EINVAL;
+	}
+	r->extra = PX_CHANGE_PROFILE;
+	return 0;
+}
