@@ -1,0 +1,46 @@
+/* netgate.h: confine cgroups' network use with nftables (the launcher's
+ * and the netgate CLI's API).
+ *
+ * ng_attach() makes every socket created in the cgroup (and its
+ * descendants) subject to the profile's network rules, ng_detach() lifts
+ * that. Both are idempotent, take effect in one atomic nftables
+ * transaction, and keep all their state in the kernel's ruleset (table
+ * `inet capgate`, see ng_state.h), in the caller's network namespace.
+ * Bindings whose cgroup no longer exists are dropped on the way; the table
+ * goes with the last binding. Return 0 or -errno.
+ */
+#ifndef NETGATE_NETGATE_H
+#define NETGATE_NETGATE_H
+
+#include <stddef.h>
+
+struct profile;
+struct ng_state;
+
+/* cgroup_path: absolute under the cgroup2 mount, or relative to it. */
+int ng_attach(const char *cgroup_path, const struct profile *pr);
+int ng_detach(const char *cgroup_path);
+
+struct ng_target {
+	const char *cgroup;
+	const struct profile *pr;
+};
+/* Timings of one call, microseconds. */
+struct ng_stats {
+	long read_us;   /* reading the table back */
+	long build_us;  /* planning and building the batch */
+	long commit_us; /* the kernel taking the batch */
+	size_t messages;
+	size_t tries;   /* > 1 when another writer raced us */
+};
+/* Several bindings in one transaction (what `netgate attach` with several
+ * --cgroup/--profile pairs and the benchmark use). stats may be NULL. */
+int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats);
+
+/* Detach every binding: the table goes. */
+int ng_detach_all(void);
+
+/* The current bindings and profile chains (ng_state_clear() it). */
+int ng_list(struct ng_state *st);
+
+#endif
