@@ -1,0 +1,162 @@
+/* fsg.h: fsgate's shared state, node table and decision helpers.
+ *
+ * fsgate mirrors SOURCE through FUSE's low-level API and decides every
+ * operation with the compiled profile of the calling process. Nodes are
+ * keyed by (parent node, name), not by (dev, ino): AppArmor decides on the
+ * path the kernel resolved, and a hard link's two names are two paths, so
+ * each name gets its own FUSE inode (st_ino stays the source's, so programs
+ * still see one file with nlink 2).
+ */
+#ifndef FSGATE_FSG_H
+#define FSGATE_FSG_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "audit.h"
+#include "policy.h"
+
+#define FSG_PATH_MAX 4096 /* decision paths longer than this are refused */
+
+struct fsg_opts {
+	const char *policy_dir;
+	const char *profile;
+	const char *cgroup;  /* cgroup v2 path relative to the cgroup2 root, or NULL */
+	const char *log;     /* audit log file, NULL: syslog */
+	const char *prefix;  /* prepended to paths for decisions */
+	const char *source;  /* canonical SOURCE */
+	const char *mountpoint;
+	const char *mount_opts; /* extra -o options for the mount */
+	bool complain, foreground, debug, writeback;
+	double entry_timeout, attr_timeout, negative_timeout;
+	unsigned max_fds;   /* bound on cached O_PATH fds */
+	unsigned log_burst; /* audit lines per second */
+	unsigned max_threads;
+};
+
+/* A lock owner's private open file description: POSIX locks belong to a
+ * process (FUSE's lock_owner); OFD locks on one description per owner give
+ * the same conflicts and are dropped when the owner closes (flush). */
+struct fsg_lockfd {
+	uint64_t owner;
+	int fd;
+	struct fsg_lockfd *next;
+};
+
+struct fsg_node {
+	struct fsg_node *parent; /* counted in parent->nchild; NULL for root */
+	char *name;              /* last component; "" for root */
+	struct fsg_node *hnext;  /* (parent, name) hash chain */
+	struct fsg_node *lru_prev, *lru_next; /* nodes holding a cached fd */
+	struct file_handle *fh;  /* NULL: reopen through parent + name */
+	dev_t dev;
+	ino_t ino;
+	mode_t type;             /* S_IFMT bits */
+	bool hashed;
+	int mnt;                 /* index in fsg.mounts, -1 without a handle */
+	int fd;                  /* cached O_PATH fd or -1; protected by fs->mu */
+	uint64_t nlookup;        /* the kernel's references */
+	uint64_t nchild;         /* children pointing here */
+	unsigned users;          /* operations in flight holding fd */
+	struct fsg_lockfd *locks; /* protected by fs->mu */
+	/* keep_cache: the size and mtime seen at the last open */
+	struct timespec open_mtime;
+	off_t open_size;
+};
+
+#define FSG_MAX_MOUNTS 256
+
+struct fsg {
+	struct fsg_opts o;
+	struct policy *pol;
+	const struct profile *prof; /* the default profile (NAME) */
+	struct audit_sink *audit;
+	pid_t self;
+	size_t prefix_len;
+	struct fsg_node root;
+	bool handles; /* name_to_handle_at/open_by_handle_at usable */
+
+	pthread_mutex_t mu;
+	/* protected by mu */
+	struct fsg_node **htab;
+	size_t hsize, hcount;
+	struct fsg_node lru; /* sentinel: lru.lru_next is the most recent */
+	unsigned nfds;
+	struct { int mnt_id; int fd; } mounts[FSG_MAX_MOUNTS];
+	int nmounts;
+};
+
+/* ---- node.c ---- */
+int fsg_nodes_init(struct fsg *fs, int rootfd);
+struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino);
+/* Lookup (parent, name) at the source: the node, with nlookup+1 and st
+ * filled. Returns 0 or -errno. */
+int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
+	       struct stat *st, struct fsg_node **out);
+void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
+/* Borrow the node's O_PATH fd for one operation; fsg_put() returns it. */
+int fsg_get_fd(struct fsg *fs, struct fsg_node *n);
+void fsg_put(struct fsg *fs, struct fsg_node *n);
+/* The decision path of (node) or (node/name): prefix + relative path, a
+ * trailing '/' when dir. Returns the length or -ENAMETOOLONG. */
+int fsg_path(struct fsg *fs, struct fsg_node *n, const char *name, bool dir,
+	     char *buf, size_t len);
+/* The hashed child (parent, name), or NULL; no reference taken. */
+void fsg_unhash_child(struct fsg *fs, struct fsg_node *parent, const char *name);
+void fsg_rename_child(struct fsg *fs, struct fsg_node *parent, const char *name,
+		      struct fsg_node *nparent, const char *nname, bool exchange);
+/* Reopen the node with real open flags (O_PATH fd -> a file). */
+int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags);
+void fsg_proc_path(int fd, char *buf, size_t len);
+int fsg_lockfd_get(struct fsg *fs, struct fsg_node *n, uint64_t owner, int fhfd);
+void fsg_lockfd_drop(struct fsg *fs, struct fsg_node *n, uint64_t owner);
+
+/* ---- caller.c ---- */
+enum fsg_maskstyle { MS_PLAIN, MS_CREATE, MS_DELETE };
+struct fsg_caller {
+	bool resolved;
+	bool confined;
+	const struct profile *pr; /* NULL and confined: unknown label, deny all */
+	char label[256];          /* label name for logs when pr is NULL */
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+struct fsg_req_check {
+	const char *op;     /* "open", "mkdir", ... */
+	const char *path;   /* decision path */
+	uint32_t want;      /* PERM_* */
+	long ouid;          /* owner of the object, -1 unknown */
+	bool owner;         /* caller owns the object */
+	const char *target; /* for logs */
+	enum fsg_maskstyle style;
+};
+void fsg_caller_init(struct fsg *fs, fuse_req_t req, struct fsg_caller *c);
+/* 0 allowed (possibly in complain mode), -EACCES denied; logs as needed. */
+int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *rc);
+/* link(2): decide_link plus logging. */
+int fsg_check_link(struct fsg *fs, struct fsg_caller *c, const char *newpath,
+		   const char *target, long ouid, bool owner);
+/* For tests and the man page: the mask letters in the kernel's order. */
+size_t fsg_mask_str(uint32_t bits, enum fsg_maskstyle style, char *buf, size_t len);
+/* Parse the cgroup line of /proc/<pid>/cgroup text; exported for tests. */
+int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
+			  size_t len);
+
+/* ---- ops_*.c ---- */
+void fsg_ops_entry(struct fuse_lowlevel_ops *ops);
+void fsg_ops_file(struct fuse_lowlevel_ops *ops);
+void fsg_ops_dir(struct fuse_lowlevel_ops *ops);
+void fsg_fill_entry(struct fsg *fs, struct fsg_node *n, const struct stat *st,
+		    struct fuse_entry_param *e);
+static inline struct fsg *fsg_of(fuse_req_t req)
+{
+	return (struct fsg *)fuse_req_userdata(req);
+}
+
+#endif

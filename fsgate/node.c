@@ -1,0 +1,603 @@
+/* node.c: fsgate's inode table.
+ *
+ * A node is one name the kernel looked up: (parent node, name). It records
+ * the source object's identity (dev, ino) and a file handle
+ * (name_to_handle_at) so that its O_PATH fd can be dropped and reopened:
+ * at most opts.max_fds fds are cached (LRU), whatever the number of nodes
+ * the kernel keeps, so RLIMIT_NOFILE is never the limit on a big tree.
+ * Where the source has no handles (procfs, a user namespace without
+ * CAP_DAC_READ_SEARCH), a node reopens through its parent's fd and its name
+ * with O_NOFOLLOW and checks (dev, ino): a renamed or replaced object gives
+ * ESTALE, never a different file.
+ *
+ * Locking: fs->mu protects the hash, parent/name links, counts, the LRU
+ * and lock-owner lists. System calls run outside it, on fds pinned by
+ * `users` so the LRU cannot close them under an operation.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fsg.h"
+
+#define HANDLE_MAX 128 /* MAX_HANDLE_SZ */
+
+static size_t hash_key(const struct fsg_node *parent, const char *name)
+{
+	size_t h = (size_t)(uintptr_t)parent * 0x9e3779b97f4a7c15ull;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+static int htab_grow(struct fsg *fs)
+{
+	size_t nsize = fs->hsize ? fs->hsize * 2 : 1024;
+	struct fsg_node **nt = calloc(nsize, sizeof *nt);
+	if (!nt)
+		return -ENOMEM;
+	for (size_t i = 0; i < fs->hsize; i++) {
+		struct fsg_node *n = fs->htab[i], *next;
+		for (; n; n = next) {
+			next = n->hnext;
+			size_t b = hash_key(n->parent, n->name) & (nsize - 1);
+			n->hnext = nt[b];
+			nt[b] = n;
+		}
+	}
+	free(fs->htab);
+	fs->htab = nt;
+	fs->hsize = nsize;
+	return 0;
+}
+
+static struct fsg_node *hfind(struct fsg *fs, const struct fsg_node *parent,
+			      const char *name)
+{
+	struct fsg_node *n = fs->htab[hash_key(parent, name) & (fs->hsize - 1)];
+	for (; n; n = n->hnext)
+		if (n->parent == parent && strcmp(n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+static void hinsert(struct fsg *fs, struct fsg_node *n)
+{
+	if (fs->hcount * 2 >= fs->hsize)
+		htab_grow(fs); /* on failure the chains just get longer */
+	size_t b = hash_key(n->parent, n->name) & (fs->hsize - 1);
+	n->hnext = fs->htab[b];
+	fs->htab[b] = n;
+	n->hashed = true;
+	fs->hcount++;
+}
+
+static void hremove(struct fsg *fs, struct fsg_node *n)
+{
+	if (!n->hashed)
+		return;
+	struct fsg_node **pp = &fs->htab[hash_key(n->parent, n->name) & (fs->hsize - 1)];
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == n) {
+			*pp = n->hnext;
+			break;
+		}
+	n->hnext = NULL;
+	n->hashed = false;
+	fs->hcount--;
+}
+
+/* ---- LRU of cached fds (under mu) ---- */
+
+static void lru_unlink(struct fsg_node *n)
+{
+	if (!n->lru_next)
+		return;
+	n->lru_prev->lru_next = n->lru_next;
+	n->lru_next->lru_prev = n->lru_prev;
+	n->lru_prev = n->lru_next = NULL;
+}
+
+static void lru_front(struct fsg *fs, struct fsg_node *n)
+{
+	lru_unlink(n);
+	n->lru_next = fs->lru.lru_next;
+	n->lru_prev = &fs->lru;
+	fs->lru.lru_next->lru_prev = n;
+	fs->lru.lru_next = n;
+}
+
+/* A node can lose its fd when it can get it back: it has a handle, or it
+ * is still hashed under a parent (reopen by name). */
+static bool evictable(const struct fsg_node *n)
+{
+	return n->users == 0 && n != n->parent && n->parent &&
+	       (n->fh || n->hashed);
+}
+
+static void lru_evict(struct fsg *fs)
+{
+	struct fsg_node *n = fs->lru.lru_prev;
+	while (fs->nfds > fs->o.max_fds && n != &fs->lru) {
+		struct fsg_node *prev = n->lru_prev;
+		if (evictable(n)) {
+			lru_unlink(n);
+			close(n->fd);
+			n->fd = -1;
+			fs->nfds--;
+		}
+		n = prev;
+	}
+}
+
+/* Set a node's fd (under mu); takes ownership of fd. */
+static void node_set_fd(struct fsg *fs, struct fsg_node *n, int fd)
+{
+	n->fd = fd;
+	fs->nfds++;
+	lru_front(fs, n);
+	lru_evict(fs);
+}
+
+/* ---- Freeing (under mu) ---- */
+
+static void node_free_locked(struct fsg *fs, struct fsg_node *n)
+{
+	while (n && n != &fs->root && n->nlookup == 0 && n->nchild == 0 &&
+	       n->users == 0) {
+		struct fsg_node *parent = n->parent;
+		hremove(fs, n);
+		if (n->fd >= 0) {
+			lru_unlink(n);
+			close(n->fd);
+			fs->nfds--;
+		}
+		for (struct fsg_lockfd *l = n->locks, *next; l; l = next) {
+			next = l->next;
+			close(l->fd);
+			free(l);
+		}
+		free(n->fh);
+		free(n->name);
+		free(n);
+		parent->nchild--;
+		n = parent;
+	}
+}
+
+/* ---- Setup ---- */
+
+static int mount_index(struct fsg *fs, int mnt_id, int fd)
+{
+	for (int i = 0; i < fs->nmounts; i++)
+		if (fs->mounts[i].mnt_id == mnt_id)
+			return i;
+	if (fs->nmounts >= FSG_MAX_MOUNTS)
+		return -1;
+	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return -1;
+	fs->mounts[fs->nmounts].mnt_id = mnt_id;
+	fs->mounts[fs->nmounts].fd = dfd;
+	return fs->nmounts++;
+}
+
+/* The handle of the object behind O_PATH fd, or NULL. */
+static struct file_handle *make_handle(int fd, int *mnt_id)
+{
+	struct file_handle *fh = malloc(sizeof *fh + HANDLE_MAX);
+	if (!fh)
+		return NULL;
+	fh->handle_bytes = HANDLE_MAX;
+	if (name_to_handle_at(fd, "", fh, mnt_id, AT_EMPTY_PATH) < 0) {
+		free(fh);
+		return NULL;
+	}
+	struct file_handle *small = realloc(fh, sizeof *fh + fh->handle_bytes);
+	return small ? small : fh;
+}
+
+int fsg_nodes_init(struct fsg *fs, int rootfd)
+{
+	struct stat st;
+	int mnt_id;
+	if (fstat(rootfd, &st) < 0)
+		return -errno;
+	pthread_mutex_init(&fs->mu, NULL);
+	fs->lru.lru_next = fs->lru.lru_prev = &fs->lru;
+	if (htab_grow(fs) < 0)
+		return -ENOMEM;
+	struct fsg_node *r = &fs->root;
+	r->name = strdup("");
+	if (!r->name)
+		return -ENOMEM;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	r->type = st.st_mode & S_IFMT;
+	r->fd = rootfd; /* pinned: the root is never on the LRU */
+	r->nlookup = 1;
+	r->mnt = -1;
+	/* Handles need CAP_DAC_READ_SEARCH: probe once on the root. */
+	struct file_handle *fh = make_handle(rootfd, &mnt_id);
+	if (fh) {
+		int fd = open_by_handle_at(rootfd, fh, O_PATH);
+		if (fd >= 0) {
+			close(fd);
+			fs->handles = true;
+		}
+		free(fh);
+	}
+	return 0;
+}
+
+struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino)
+{
+	return ino == FUSE_ROOT_ID ? &fs->root : (struct fsg_node *)(uintptr_t)ino;
+}
+
+/* ---- fds ---- */
+
+static int same_obj(int fd, const struct fsg_node *n)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
+}
+
+/* Open an O_PATH fd for n without holding mu (n is pinned by users). */
+static int node_open_path(struct fsg *fs, struct fsg_node *n)
+{
+	int fd;
+	if (n->fh && n->mnt >= 0) {
+		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, O_PATH | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EPERM && errno != EOPNOTSUPP)
+			return -ESTALE;
+	}
+	/* By parent + name, checked against the identity we recorded. */
+	pthread_mutex_lock(&fs->mu);
+	struct fsg_node *p = n->parent;
+	char *name = n->hashed && p ? strdup(n->name) : NULL;
+	if (name)
+		p->users++;
+	pthread_mutex_unlock(&fs->mu);
+	if (!name)
+		return -ESTALE;
+	int pfd = fsg_get_fd(fs, p);
+	if (pfd < 0) {
+		fd = pfd;
+	} else {
+		fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			fd = errno == ENOENT ? -ESTALE : -errno;
+		} else {
+			int r = same_obj(fd, n);
+			if (r < 0) {
+				close(fd);
+				fd = r;
+			}
+		}
+	}
+	fsg_put(fs, p); /* drops the users++ above and fsg_get_fd's */
+	pthread_mutex_lock(&fs->mu);
+	p->users--;
+	node_free_locked(fs, p);
+	pthread_mutex_unlock(&fs->mu);
+	free(name);
+	return fd;
+}
+
+int fsg_get_fd(struct fsg *fs, struct fsg_node *n)
+{
+	pthread_mutex_lock(&fs->mu);
+	n->users++;
+	if (n->fd >= 0) {
+		int fd = n->fd;
+		if (n != &fs->root)
+			lru_front(fs, n);
+		pthread_mutex_unlock(&fs->mu);
+		return fd;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	int fd = node_open_path(fs, n);
+	pthread_mutex_lock(&fs->mu);
+	if (fd < 0) {
+		pthread_mutex_unlock(&fs->mu);
+		return fd; /* caller still calls fsg_put() */
+	}
+	if (n->fd >= 0) {
+		close(fd); /* another thread won */
+		fd = n->fd;
+	} else {
+		node_set_fd(fs, n, fd);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return fd;
+}
+
+void fsg_put(struct fsg *fs, struct fsg_node *n)
+{
+	pthread_mutex_lock(&fs->mu);
+	n->users--;
+	if (n->users == 0 && n->fd >= 0 && fs->nfds > fs->o.max_fds)
+		lru_evict(fs);
+	node_free_locked(fs, n);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+void fsg_proc_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags)
+{
+	char p[64];
+	int fd;
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | 0x20 /* FMODE_EXEC */);
+	if (n->fh && n->mnt >= 0 && fs->handles) {
+		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, flags | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != EPERM && errno != EOPNOTSUPP && errno != ESTALE)
+			return -errno;
+	}
+	fsg_proc_path(pathfd, p, sizeof p);
+	fd = open(p, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* ---- Lookup and forget ---- */
+
+static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
+				 const char *name, int fd, const struct stat *st)
+{
+	struct fsg_node *n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->name = strdup(name);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	n->parent = parent;
+	n->dev = st->st_dev;
+	n->ino = st->st_ino;
+	n->type = st->st_mode & S_IFMT;
+	n->fd = -1;
+	n->mnt = -1;
+	if (fs->handles) {
+		int mnt_id;
+		n->fh = make_handle(fd, &mnt_id);
+		if (n->fh) {
+			pthread_mutex_lock(&fs->mu);
+			n->mnt = mount_index(fs, mnt_id, fd);
+			pthread_mutex_unlock(&fs->mu);
+		}
+	}
+	return n;
+}
+
+int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
+	       struct stat *st, struct fsg_node **out)
+{
+	int pfd = fsg_get_fd(fs, parent);
+	int fd = -1, ret = 0;
+	struct fsg_node *fresh = NULL;
+	if (pfd < 0) {
+		ret = pfd;
+		goto out;
+	}
+	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	pthread_mutex_lock(&fs->mu);
+	struct fsg_node *n = hfind(fs, parent, name);
+	if (n && (n->dev != st->st_dev || n->ino != st->st_ino)) {
+		hremove(fs, n); /* replaced under us: a new node for the new object */
+		n = NULL;
+	}
+	if (n) {
+		n->nlookup++;
+		if (n->fd < 0) {
+			node_set_fd(fs, n, fd);
+			fd = -1;
+		}
+		pthread_mutex_unlock(&fs->mu);
+		*out = n;
+		goto out;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	fresh = node_new(fs, parent, name, fd, st);
+	if (!fresh) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	pthread_mutex_lock(&fs->mu);
+	n = hfind(fs, parent, name); /* a racing lookup may have won */
+	if (n && n->dev == st->st_dev && n->ino == st->st_ino) {
+		n->nlookup++;
+		pthread_mutex_unlock(&fs->mu);
+		free(fresh->fh);
+		free(fresh->name);
+		free(fresh);
+		*out = n;
+		goto out;
+	}
+	if (n)
+		hremove(fs, n);
+	fresh->nlookup = 1;
+	parent->nchild++;
+	hinsert(fs, fresh);
+	node_set_fd(fs, fresh, fd);
+	fd = -1;
+	pthread_mutex_unlock(&fs->mu);
+	*out = fresh;
+out:
+	if (fd >= 0)
+		close(fd);
+	fsg_put(fs, parent);
+	return ret;
+}
+
+void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup)
+{
+	if (n == &fs->root)
+		return;
+	pthread_mutex_lock(&fs->mu);
+	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	node_free_locked(fs, n);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* ---- Paths ---- */
+
+int fsg_path(struct fsg *fs, struct fsg_node *n, const char *name, bool dir,
+	     char *buf, size_t len)
+{
+	/* Build right to left in a scratch buffer, then copy after the prefix. */
+	char tmp[FSG_PATH_MAX + 2];
+	size_t pos = sizeof tmp;
+	int ret = 0;
+	tmp[--pos] = '\0';
+	if (dir)
+		tmp[--pos] = '/';
+	pthread_mutex_lock(&fs->mu);
+	const char *comp = name;
+	for (struct fsg_node *c = n;; c = c->parent) {
+		if (comp && *comp) {
+			size_t l = strlen(comp);
+			if (l + 1 > pos) {
+				ret = -ENAMETOOLONG;
+				break;
+			}
+			pos -= l;
+			memcpy(tmp + pos, comp, l);
+			tmp[--pos] = '/';
+		}
+		if (!c || c == &fs->root || !c->parent)
+			break;
+		comp = c->name;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	if (ret)
+		return ret;
+	/* tmp+pos is "/a/b[/]" or "/" or "" (root without dir). */
+	const char *rel = tmp + pos;
+	size_t plen = fs->prefix_len;
+	/* prefix "/" + "/a" -> "/a"; prefix "/x" + "/a" -> "/x/a" */
+	if (plen == 1 && *rel)
+		plen = 0;
+	size_t need = plen + strlen(rel);
+	if (need + 1 > len || need > FSG_PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(buf, fs->o.prefix, plen);
+	strcpy(buf + plen, rel);
+	return (int)need;
+}
+
+/* ---- Directory changes ---- */
+
+void fsg_unhash_child(struct fsg *fs, struct fsg_node *parent, const char *name)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct fsg_node *n = hfind(fs, parent, name);
+	if (n)
+		hremove(fs, n);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+static int set_parent(struct fsg_node *n, struct fsg_node *np, const char *nname)
+{
+	char *s = strdup(nname);
+	if (!s)
+		return -ENOMEM;
+	free(n->name);
+	n->name = s;
+	np->nchild++;
+	n->parent->nchild--; /* np != old parent or counts cancel */
+	n->parent = np;
+	return 0;
+}
+
+void fsg_rename_child(struct fsg *fs, struct fsg_node *parent, const char *name,
+		      struct fsg_node *nparent, const char *nname, bool exchange)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct fsg_node *src = hfind(fs, parent, name);
+	struct fsg_node *dst = hfind(fs, nparent, nname);
+	struct fsg_node *oldp = src ? src->parent : NULL;
+	if (src)
+		hremove(fs, src);
+	if (dst)
+		hremove(fs, dst);
+	if (src && set_parent(src, nparent, nname) == 0)
+		hinsert(fs, src);
+	if (exchange && dst && set_parent(dst, parent, name) == 0)
+		hinsert(fs, dst);
+	/* The old parent may have lost its last child. */
+	if (oldp)
+		node_free_locked(fs, oldp);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+/* ---- Lock owners ---- */
+
+int fsg_lockfd_get(struct fsg *fs, struct fsg_node *n, uint64_t owner, int fhfd)
+{
+	pthread_mutex_lock(&fs->mu);
+	for (struct fsg_lockfd *l = n->locks; l; l = l->next)
+		if (l->owner == owner) {
+			int fd = l->fd;
+			pthread_mutex_unlock(&fs->mu);
+			return fd;
+		}
+	pthread_mutex_unlock(&fs->mu);
+	/* A fresh open file description of the same file: O_RDWR so both
+	 * lock types work, else the mode of the caller's open. */
+	char p[64];
+	fsg_proc_path(fhfd, p, sizeof p);
+	int fd = open(p, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		int fl = fcntl(fhfd, F_GETFL);
+		fd = open(p, (fl & O_ACCMODE) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	}
+	if (fd < 0)
+		return -errno;
+	struct fsg_lockfd *l = malloc(sizeof *l);
+	if (!l) {
+		close(fd);
+		return -ENOMEM;
+	}
+	l->owner = owner;
+	l->fd = fd;
+	pthread_mutex_lock(&fs->mu);
+	l->next = n->locks;
+	n->locks = l;
+	pthread_mutex_unlock(&fs->mu);
+	return fd;
+}
+
+void fsg_lockfd_drop(struct fsg *fs, struct fsg_node *n, uint64_t owner)
+{
+	struct fsg_lockfd *found = NULL;
+	pthread_mutex_lock(&fs->mu);
+	for (struct fsg_lockfd **pp = &n->locks; *pp; pp = &(*pp)->next)
+		if ((*pp)->owner == owner) {
+			found = *pp;
+			*pp = found->next;
+			break;
+		}
+	pthread_mutex_unlock(&fs->mu);
+	if (found) {
+		close(found->fd); /* releases that owner's locks */
+		free(found);
+	}
+}

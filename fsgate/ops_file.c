@@ -1,0 +1,378 @@
+/* ops_file.c: FUSE operations on open files.
+ *
+ * The decision is bound at open: the kernel may later write back or read
+ * ahead without the caller (pid 0), so read/write never re-decide, and
+ * fsgate never negotiates FUSE's no-open mode (opens would stop reaching
+ * it). An append-only open is enforced by the source itself: the daemon's
+ * fd carries O_APPEND, and Linux pwrite() on an O_APPEND fd appends, so
+ * clearing O_APPEND on the caller's side cannot overwrite.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsg.h"
+
+#define O_FMODE_EXEC 0x20 /* __FMODE_EXEC: the kernel's exec open */
+
+/* What an open with these flags asks for (AppArmor's aa_map_file_to_perms:
+ * an O_APPEND write asks for a instead of w, O_TRUNC asks for w). An exec
+ * open asks only for x: reading the image is part of exec. */
+static uint32_t open_want(int flags)
+{
+	if (flags & O_FMODE_EXEC)
+		return PERM_EXEC;
+	uint32_t want = 0;
+	int acc = flags & O_ACCMODE;
+	if (acc == O_RDONLY || acc == O_RDWR)
+		want |= PERM_READ;
+	if (acc == O_WRONLY || acc == O_RDWR)
+		want |= (flags & O_APPEND) ? PERM_APPEND : PERM_WRITE;
+	if (flags & O_TRUNC)
+		want |= PERM_WRITE;
+	return want;
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* keep_cache only when the file did not change since the last open or
+ * release we saw; else the kernel drops its pages (external writers). */
+static void set_cache_flags(struct fsg *fs, struct fsg_node *n, const struct stat *st,
+			    struct fuse_file_info *fi)
+{
+	pthread_mutex_lock(&fs->mu);
+	fi->keep_cache = same_time(&n->open_mtime, &st->st_mtim) &&
+			 n->open_size == st->st_size;
+	n->open_mtime = st->st_mtim;
+	n->open_size = st->st_size;
+	pthread_mutex_unlock(&fs->mu);
+	if (fi->flags & O_DIRECT)
+		fi->direct_io = 1;
+}
+
+static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
+		   struct fuse_file_info *fi)
+{
+	struct fsg_caller c;
+	struct stat st;
+	char path[FSG_PATH_MAX + 1];
+	int pfd = fsg_get_fd(fs, n), r, fd;
+	if (pfd < 0) {
+		r = pfd;
+		goto out;
+	}
+	if (fstat(pfd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = fsg_path(fs, n, NULL, S_ISDIR(st.st_mode), path, sizeof path);
+	if (r < 0)
+		goto out;
+	fsg_caller_init(fs, req, &c);
+	struct fsg_req_check rc = {
+		.op = (fi->flags & O_FMODE_EXEC) ? "exec" : "open", .path = path,
+		.want = open_want(fi->flags), .ouid = st.st_uid,
+		.owner = st.st_uid == c.uid, .style = MS_PLAIN,
+	};
+	r = fsg_check(fs, &c, &rc);
+	if (r < 0)
+		goto out;
+	fd = fsg_reopen(fs, n, pfd, fi->flags);
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	fi->fh = (uint64_t)fd;
+	set_cache_flags(fs, n, &st, fi);
+	r = 0;
+out:
+	fsg_put(fs, n);
+	return r;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsg *fs = fsg_of(req);
+	int r = do_open(req, fs, fsg_node(fs, ino), fi);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else if (fuse_reply_open(req, fi) != 0)
+		close((int)fi->fh); /* interrupted: the kernel never saw it */
+}
+
+/* create: w (or a, for an O_APPEND write open: an append-only log may be
+ * started) on the new name, plus what the open itself asks for. */
+static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
+		     const char *name, mode_t mode, struct fuse_file_info *fi,
+		     bool *existed)
+{
+	struct fsg_caller c;
+	struct stat pst;
+	char path[FSG_PATH_MAX + 1];
+	int pfd = fsg_get_fd(fs, p), r, fd = -1;
+	int flags = fi->flags & ~(O_FMODE_EXEC | O_NOCTTY);
+	if (pfd < 0) {
+		r = pfd;
+		goto out;
+	}
+	r = fsg_path(fs, p, name, false, path, sizeof path);
+	if (r < 0)
+		goto out;
+	fsg_caller_init(fs, req, &c);
+	uint32_t want = open_want(flags);
+	want |= (want & PERM_APPEND) && !(want & PERM_WRITE) ? PERM_APPEND : PERM_WRITE;
+	struct fsg_req_check rc = {
+		.op = "open", .path = path, .want = want, .ouid = c.uid,
+		.owner = true, .style = MS_PLAIN,
+	};
+	r = fsg_check(fs, &c, &rc);
+	if (r < 0)
+		goto out;
+	fd = openat(pfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
+		*existed = true; /* created elsewhere meanwhile: a plain open */
+		r = 0;
+		goto out;
+	}
+	if (fd < 0 || fstat(pfd, &pst) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (fchown(fd, c.uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c.gid) < 0) {
+		r = -errno;
+		unlinkat(pfd, name, 0);
+		goto out;
+	}
+	fi->fh = (uint64_t)fd;
+	fd = -1;
+	if (flags & O_DIRECT)
+		fi->direct_io = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	fsg_put(fs, p);
+	return r;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct fsg *fs = fsg_of(req);
+	struct fsg_node *p = fsg_node(fs, parent), *n;
+	struct fuse_entry_param e;
+	struct stat st;
+	bool existed = false;
+	int r = do_create(req, fs, p, name, mode, fi, &existed);
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (!existed)
+		fsg_unhash_child(fs, p, name); /* a stale node for this name */
+	r = fsg_lookup(fs, p, name, &st, &n);
+	if (r == 0 && existed) {
+		r = do_open(req, fs, n, fi);
+		if (r < 0)
+			fsg_forget(fs, n, 1);
+	}
+	if (r < 0) {
+		if (!existed)
+			close((int)fi->fh);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	if (!existed)
+		set_cache_flags(fs, n, &st, fi);
+	fsg_fill_entry(fs, n, &st, &e);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		close((int)fi->fh);
+		fsg_forget(fs, n, 1);
+	}
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = (int)fi->fh;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
+			 off_t off, struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = (int)fi->fh;
+	out.buf[0].pos = off;
+	ssize_t r = fuse_buf_copy(&out, in, 0);
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_write(req, (size_t)r);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsg *fs = fsg_of(req);
+	/* A close by this lock owner drops its POSIX locks (fcntl(2)). */
+	fsg_lockfd_drop(fs, fsg_node(fs, ino), fi->lock_owner);
+	/* close(dup()) so the source sees a close (NFS-style flush). */
+	int fd = dup((int)fi->fh);
+	int r = fd < 0 ? -errno : close(fd) < 0 ? -errno : 0;
+	fuse_reply_err(req, -r);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fsg *fs = fsg_of(req);
+	struct fsg_node *n = fsg_node(fs, ino);
+	struct stat st;
+	/* Our own writes change mtime: remember it so the next open keeps
+	 * the pages they left in the cache. */
+	if (fstat((int)fi->fh, &st) == 0) {
+		pthread_mutex_lock(&fs->mu);
+		n->open_mtime = st.st_mtim;
+		n->open_size = st.st_size;
+		pthread_mutex_unlock(&fs->mu);
+	}
+	close((int)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	int fd = (int)fi->fh;
+	int r = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+	fuse_reply_err(req, r);
+}
+
+/* ---- Locks (k) ----
+ * AppArmor asks for k on every lock, and w as well for a write lock
+ * (apparmor_file_lock). Unlocking asks for nothing. */
+
+static int check_lock(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
+		      int fhfd, bool wr)
+{
+	struct fsg_caller c;
+	struct stat st;
+	char path[FSG_PATH_MAX + 1];
+	if (fstat(fhfd, &st) < 0)
+		return -errno;
+	int r = fsg_path(fs, n, NULL, S_ISDIR(st.st_mode), path, sizeof path);
+	if (r < 0)
+		return r;
+	fsg_caller_init(fs, req, &c);
+	struct fsg_req_check rc = {
+		.op = "file_lock", .path = path,
+		.want = PERM_LOCK | (wr ? PERM_WRITE : 0), .ouid = st.st_uid,
+		.owner = st.st_uid == c.uid, .style = MS_PLAIN,
+	};
+	return fsg_check(fs, &c, &rc);
+}
+
+static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		     struct flock *lock)
+{
+	struct fsg *fs = fsg_of(req);
+	int fd = fsg_lockfd_get(fs, fsg_node(fs, ino), fi->lock_owner, (int)fi->fh);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	lock->l_pid = 0;
+	if (fcntl(fd, F_OFD_GETLK, lock) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lock(req, lock);
+}
+
+static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		     struct flock *lock, int sleep)
+{
+	struct fsg *fs = fsg_of(req);
+	struct fsg_node *n = fsg_node(fs, ino);
+	int r = 0;
+	if (lock->l_type != F_UNLCK)
+		r = check_lock(req, fs, n, (int)fi->fh, lock->l_type == F_WRLCK);
+	if (r == 0) {
+		int fd = fsg_lockfd_get(fs, n, fi->lock_owner, (int)fi->fh);
+		if (fd < 0)
+			r = fd;
+		else {
+			lock->l_pid = 0;
+			if (fcntl(fd, sleep ? F_OFD_SETLKW : F_OFD_SETLK, lock) < 0)
+				r = -errno;
+		}
+	}
+	fuse_reply_err(req, -r);
+}
+
+static void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		     int op)
+{
+	struct fsg *fs = fsg_of(req);
+	int r = 0;
+	if (!(op & LOCK_UN))
+		r = check_lock(req, fs, fsg_node(fs, ino), (int)fi->fh, op & LOCK_EX);
+	if (r == 0 && flock((int)fi->fh, op) < 0)
+		r = -errno;
+	fuse_reply_err(req, -r);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+			 off_t len, struct fuse_file_info *fi)
+{
+	int r = fallocate((int)fi->fh, mode, off, len) < 0 ? errno : 0;
+	fuse_reply_err(req, r);
+}
+
+static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			       struct fuse_file_info *fi_in, fuse_ino_t ino_out,
+			       off_t off_out, struct fuse_file_info *fi_out,
+			       size_t len, int flags)
+{
+	ssize_t r = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh,
+				    &off_out, len, (unsigned)flags);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, (size_t)r);
+}
+
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t r = lseek((int)fi->fh, off, whence);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
+void fsg_ops_file(struct fuse_lowlevel_ops *ops)
+{
+	ops->open = op_open;
+	ops->create = op_create;
+	ops->read = op_read;
+	ops->write_buf = op_write_buf;
+	ops->flush = op_flush;
+	ops->release = op_release;
+	ops->fsync = op_fsync;
+	ops->getlk = op_getlk;
+	ops->setlk = op_setlk;
+	ops->flock = op_flock;
+	ops->fallocate = op_fallocate;
+	ops->copy_file_range = op_copy_file_range;
+	ops->lseek = op_lseek;
+}
