@@ -424,20 +424,47 @@ int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
 	return add_tree(b, kids[0], rule_id, err, errlen);
 }
 
-static int cmp32(const void *x, const void *y)
+/* LSD radix sort, 8 bits a pass, as many passes as the largest value
+ * needs, for the large position and rule id sets. Sorted input (rule ids
+ * usually are) returns at once. */
+static void radix32(uint32_t *v, uint32_t *tmp, size_t n)
 {
-	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	size_t cnt[256], i, sh;
+	uint32_t *src = v, *dst = tmp, *sw, max = 0;
+	int sorted = 1;
 
-	return (a > b) - (a < b);
+	for (i = 0; i < n; i++) {
+		if (v[i] > max)
+			max = v[i];
+		if (i && v[i] < v[i - 1])
+			sorted = 0;
+	}
+	if (sorted)
+		return;
+	for (sh = 0; sh < 32 && (sh == 0 || max >> sh); sh += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < n; i++)
+			cnt[(src[i] >> sh) & 255]++;
+		for (i = 1; i < 256; i++)
+			cnt[i] += cnt[i - 1];
+		for (i = n; i-- > 0;)
+			dst[--cnt[(src[i] >> sh) & 255]] = src[i];
+		sw = src;
+		src = dst;
+		dst = sw;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
 }
 
-static void sort32(uint32_t *v, size_t n)
+/* Insertion sort for short lists, radix sort (scratch tmp) otherwise. */
+static void sort32(uint32_t *v, uint32_t *tmp, size_t n)
 {
 	size_t i, j;
 	uint32_t x;
 
-	if (n > 24) {
-		qsort(v, n, sizeof(*v), cmp32);
+	if (n > 32) {
+		radix32(v, tmp, n);
 		return;
 	}
 	for (i = 1; i < n; i++) {
@@ -544,7 +571,7 @@ struct subset {
 	struct vec32 rule_acc; /* accept id per rules list */
 	uint32_t *stamp;     /* per position */
 	uint32_t gen;
-	struct vec32 src, tmp, ids;
+	struct vec32 src, tmp, tmp2, ids;
 	dfa_combine_fn combine;
 	void *ctx;
 	struct dfa_raw raw;
@@ -606,7 +633,7 @@ static int accept_of(struct subset *S, char *err, size_t errlen,
 	*acc = 0;
 	if (!S->ids.n)
 		return 0;
-	sort32(S->ids.v, S->ids.n);
+	sort32(S->ids.v, S->tmp2.v, S->ids.n);
 	for (i = j = 1; i < S->ids.n; i++)
 		if (S->ids.v[i] != S->ids.v[j - 1])
 			S->ids.v[j++] = S->ids.v[i];
@@ -662,7 +689,7 @@ static int add_edge(struct subset *S, uint32_t cls, uint32_t to)
 static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 {
 	const struct dfa_builder *b = S->b;
-	uint32_t cnt[257], touched[256], nt = 0, k, c, id;
+	uint32_t cnt[257], touched[256], tscratch[256], nt = 0, k, c, id;
 	const uint32_t *st;
 	size_t m, j, q, stn;
 	int added, rc;
@@ -701,7 +728,7 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 			S->src.v[cnt[S->set_cls[k]]++] = st[j];
 	}
 	/* cnt[c] is now the end of class c's bucket, cnt[c-1] its start */
-	sort32(touched, nt);
+	sort32(touched, tscratch, nt);
 	for (k = 0; k < nt; k++) {
 		c = touched[k];
 		if (++S->gen == 0) {
@@ -709,6 +736,7 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 			S->gen = 1;
 		}
 		S->tmp.n = 0;
+		/* tmp was reserved for every position: no bound checks */
 		for (j = c ? cnt[c - 1] : 0; j < cnt[c]; j++) {
 			uint32_t p = S->src.v[j];
 
@@ -717,14 +745,13 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 
 				if (S->stamp[t] != S->gen) {
 					S->stamp[t] = S->gen;
-					if ((rc = vpush(&S->tmp, t)))
-						return rc;
+					S->tmp.v[S->tmp.n++] = t;
 				}
 			}
 		}
 		if (!S->tmp.n)
 			continue;
-		sort32(S->tmp.v, S->tmp.n);
+		sort32(S->tmp.v, S->tmp2.v, S->tmp.n);
 		rc = ls_get(&S->states, S->tmp.v, S->tmp.n, DFA_MAX_POOL, &id,
 			    &added);
 		if (!rc && added && id + 2 > DFA_MAX_STATES)
@@ -753,6 +780,7 @@ static void subset_free(struct subset *S)
 	free(S->stamp);
 	vfree(&S->src);
 	vfree(&S->tmp);
+	vfree(&S->tmp2);
 	vfree(&S->ids);
 	free(S->raw.eoff);
 	free(S->raw.ecls);
@@ -784,7 +812,8 @@ int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
 		goto out;
 	S.raw.nclasses = S.nclasses;
 	S.stamp = calloc(b->pos_set.n + 1, sizeof(*S.stamp));
-	if (!S.stamp) {
+	if (!S.stamp || vreserve(&S.tmp, b->pos_set.n + 1) ||
+	    vreserve(&S.tmp2, b->pos_set.n + 1)) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -792,7 +821,7 @@ int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
 		S.tmp.n = 0;
 		if ((rc = vappend(&S.tmp, &b->starts)))
 			goto out;
-		sort32(S.tmp.v, S.tmp.n);
+		sort32(S.tmp.v, S.tmp2.v, S.tmp.n);
 		for (i = cnt = 1; i < S.tmp.n; i++)
 			if (S.tmp.v[i] != S.tmp.v[cnt - 1])
 				S.tmp.v[cnt++] = S.tmp.v[i];
