@@ -638,9 +638,13 @@ static int accept_of(struct subset *S, char *err, size_t errlen,
 		if (S->ids.v[i] != S->ids.v[j - 1])
 			S->ids.v[j++] = S->ids.v[i];
 	S->ids.n = j;
-	if ((rc = ls_get(&S->rules, S->ids.v, S->ids.n, SIZE_MAX, &id,
-			 &added)))
+	if ((rc = ls_get(&S->rules, S->ids.v, S->ids.n, DFA_MAX_POOL, &id,
+			 &added))) {
+		if (rc == -E2BIG)
+			seterr(err, errlen, "too many distinct sets of "
+			       "matching rules");
 		return rc;
+	}
 	if (!added) {
 		*acc = S->rule_acc.v[id];
 		return 0;

@@ -236,6 +236,17 @@ static void test_operators(void)
 		/* PCRE metacharacters are literal */
 		{ "a.b+c(d)|e^f$", "a.b+c(d)|e^f$", 1 },
 		{ "a.b", "axb", 0 },
+		/* from upstream's convert_aaregex_to_pcre unit cases */
+		{ "\\blort", "blort", 1 }, { "b[\\lor]t", "blt", 1 },
+		{ "b[{a,b}]t", "b,t", 1 }, { "b[{a,b}]t", "bat", 1 },
+		{ "{alpha,b[\\{a\\,b\\}]t,gamma}", "b,t", 1 },
+		{ "{alpha,b[\\{a\\,b\\}]t,gamma}", "gamma", 1 },
+		{ "{{a,b{c,d}}e,{f,{g,{h{i,j,k},l}m},n}o}", "bde", 1 },
+		{ "{{a,b{c,d}}e,{f,{g,{h{i,j,k},l}m},n}o}", "hjmo", 1 },
+		{ "{{a,b{c,d}}e,{f,{g,{h{i,j,k},l}m},n}o}", "no", 1 },
+		{ "{{a,b{c,d}}e,{f,{g,{h{i,j,k},l}m},n}o}", "ho", 0 },
+		{ "/foo/**.ext", "/foo/.ext", 1 }, { "/foo/*.ext", "/foo/.ext", 1 },
+		{ "/foo/f**", "/foo/f", 1 }, { "\\\\?", "\\x", 1 },
 		/* bytes above 127 */
 		{ "/caf\xc3\xa9/*", "/caf\xc3\xa9/x", 1 },
 	};
@@ -270,6 +281,12 @@ static void test_errors(void)
 	expect_err("/a/\\x00", 7, 3, "NUL");
 	expect_err("/a/[\\000]", 9, 4, "NUL");
 	expect_err("/a/\0b", 5, 3, "NUL byte");
+	/* upstream's MY_REGEX_FAIL_TEST cases */
+	expect_err("{{alpha,blort,nested}beta}", 26, 0, "at least one ','");
+	expect_err("biz,be}ta", 9, 6, "'}' without");
+	expect_err("\\\\[", 3, 2, "unclosed character class");
+	expect_err("]blort", 6, 0, "']' without");
+	expect_err("blo]rt", 6, 3, "']' without");
 	/* 49 nested groups are fine, the 50th '{' is not (MAX_ALT_DEPTH) */
 	for (i = 0; i < 49; i++) {
 		deep[i] = '{';
@@ -893,6 +910,46 @@ static void test_differential(void)
 	CHECK(pos > tot / 5 && pos < tot - tot / 5, "differential is lopsided");
 }
 
+/* Random byte soup: every pattern parses or fails with a message and an
+ * offset inside it; what parses builds and runs. */
+static void test_parse_fuzz(void)
+{
+	static const char al[] = "{}[]^-,*?\\/ax0d";
+	char p[16], err[200], s[16];
+	size_t len, i, col;
+	int iter, rc, ok = 0;
+
+	for (iter = 0; iter < 20000; iter++) {
+		struct dfa_builder *b = dfa_builder_new();
+		struct dfa *d = NULL;
+
+		len = rnd(13);
+		for (i = 0; i < len; i++)
+			p[i] = al[rnd(sizeof(al) - 1)];
+		err[0] = '\0';
+		col = 9999;
+		rc = dfa_add(b, p, len, 1, err, sizeof(err), &col);
+		CHECK(rc == 0 || (rc == -EINVAL && col < len && err[0]),
+		      "\"%.*s\": rc %d col %zu err \"%s\"", (int)len, p, rc,
+		      col, err);
+		if (rc == 0 && iter % 4 == 0) {
+			ok++;
+			CHECK(dfa_build(b, comb_one, NULL, &d, err,
+					sizeof(err)) == 0, "build: %s", err);
+			for (i = 0; i < 8 && d; i++) {
+				size_t sl = rnd(10), q;
+
+				for (q = 0; q < sl; q++)
+					s[q] = al[rnd(sizeof(al) - 1)];
+				dfa_match(d, s, sl);
+			}
+			dfa_free(d);
+		}
+		dfa_builder_free(b);
+	}
+	CHECK(ok > 500, "parse fuzz: only %d patterns parsed", ok);
+}
+
 /* ---- save/load ---- */
 
 static uint64_t fnv1a(const uint8_t *p, size_t n)
@@ -1036,6 +1093,7 @@ int main(void)
 	test_build_edges();
 	test_minimization();
 	test_differential();
+	test_parse_fuzz();
 	test_save_load();
 	test_many_rules();
 	printf("%d checks, %d failed\n", checks, failures);
