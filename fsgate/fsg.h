@@ -76,6 +76,7 @@ struct fsg {
 	struct policy *pol;
 	const struct profile *prof; /* the default profile (NAME) */
 	struct audit_sink *audit;
+	struct fuse_session *se;
 	pid_t self;
 	size_t prefix_len;
 	struct fsg_node root;

@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 	fsg_ops_dir(&ops);
 
 	struct fuse_session *se = setup_session(&fs, &ops);
+	fs.se = se;
 	if (fuse_daemonize(fs.o.foreground) != 0)
 		die("cannot daemonize");
 	fs.self = getpid();

@@ -439,6 +439,12 @@ static int do_link(fuse_req_t req, struct fsg *fs, struct fsg_node *n, int fd,
 		return r;
 	if (linkat(fd, "", npfd, newname, AT_EMPTY_PATH) < 0)
 		return -errno;
+	/* The new name is a new FUSE inode (nodes are per path): tell the
+	 * kernel the old one's nlink and ctime changed. Attributes only
+	 * (offset < 0), which takes no inode lock. */
+	if (fs->se)
+		fuse_lowlevel_notify_inval_inode(fs->se, n == &fs->root ? FUSE_ROOT_ID
+						 : (fuse_ino_t)(uintptr_t)n, -1, 0);
 	return 0;
 }
 
