@@ -289,6 +289,39 @@ static void reject_chains(struct bctx *x)
 	rule_put(x, r);
 }
 
+/* Packets that only end or refuse a flow are let through on input before
+ * any profile is asked: TCP resets (including the ones reject_out sends
+ * to the local socket, which must arrive for connect() to fail at once)
+ * and ICMP errors about a flow. They carry no data. */
+static void input_bypass(struct bctx *x)
+{
+	struct nftnl_rule *r = rule_new("input");
+	m_l4(r, IPPROTO_TCP);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1); /* TCP flags */
+	struct nftnl_expr *e = ex("bitwise");
+	uint8_t rst = 0x04, zero = 0;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &rst, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	add(r, e);
+	e_cmp(r, NFT_CMP_NEQ, &zero, 1);
+	e_verdict(r, NF_ACCEPT, NULL);
+	rule_put(x, r);
+	static const uint8_t icmps[] = { IPPROTO_ICMP, IPPROTO_ICMPV6 };
+	for (size_t i = 0; i < sizeof icmps; i++) {
+		uint32_t rel = 1u << (IP_CT_RELATED + 1), z = 0;
+		r = rule_new("input");
+		m_l4(r, icmps[i]);
+		e_ct(r, NFT_CT_STATE);
+		e_bitwise(r, rel);
+		e_cmp(r, NFT_CMP_NEQ, &z, 4);
+		e_verdict(r, NF_ACCEPT, NULL);
+		rule_put(x, r);
+	}
+}
+
 static void base_chains(struct bctx *x, uint64_t levels, const uint32_t *set_ids)
 {
 	static const char *const names[NG_DIR_MAX] = { "output", "input" };
@@ -296,6 +329,8 @@ static void base_chains(struct bctx *x, uint64_t levels, const uint32_t *set_ids
 	for (int d = 0; d < NG_DIR_MAX; d++) {
 		chain_put(x, NFT_MSG_NEWCHAIN, names[d], NULL, hooks[d]);
 		chain_flush(x, names[d]);
+		if (d == NG_IN)
+			input_bypass(x);
 		/* Deepest level first: the nearest confined ancestor of the
 		 * socket's cgroup decides (a miss falls through to the next). */
 		for (int l = NG_CGROUP_LEVEL_MAX; l >= 1; l--) {

@@ -1,0 +1,200 @@
+/* ng_seccomp.c: socket(2)/socketpair(2)/io_uring filter (see ng_seccomp.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <seccomp.h>
+
+#include "ng_seccomp.h"
+#include "policy.h"
+
+#define OTHER_PROTO 0x7ffffff0u /* stands for every protocol no rule names */
+
+static void add_proto(struct ng_sock_table *t, uint32_t p)
+{
+	for (size_t i = 0; i < t->nprotos; i++)
+		if (t->protos[i] == p)
+			return;
+	if (t->nprotos < NG_SC_PROTOS)
+		t->protos[t->nprotos++] = p;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
+{
+	memset(t, 0, sizeof *t);
+	static const uint32_t usual[] = { 0, 1, 6, 17, 58, 132, 255, 256, 262 };
+	for (size_t i = 0; i < sizeof usual / sizeof *usual; i++)
+		add_proto(t, usual[i]);
+	const struct net_rule *rules = NULL;
+	size_t n = profile_net_rules(pr, &rules);
+	for (size_t i = 0; i < n; i++) {
+		if (t->nprotos >= NG_SC_PROTOS)
+			return -E2BIG;
+		add_proto(t, rules[i].protocol);
+	}
+	qsort(t->protos, t->nprotos, sizeof *t->protos, cmp_u32);
+	for (int f = 0; f < NG_SC_FAMILIES; f++)
+		for (int ty = 0; ty < NG_SC_TYPES; ty++)
+			for (size_t i = 0; i <= t->nprotos; i++) {
+				uint32_t p = i < t->nprotos ? t->protos[i] : OTHER_PROTO;
+				bool audit = false;
+				t->allow[f][ty][i] = decide_socket(pr, f, ty, (int)p, &audit) == 0;
+			}
+	return 0;
+}
+
+/* One deny rule for socket and socketpair: the conditions ANDed. */
+static int deny(scmp_filter_ctx ctx, unsigned n, const struct scmp_arg_cmp *c)
+{
+	static const char *const calls[] = { "socket", "socketpair" };
+	for (size_t i = 0; i < 2; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+		if (nr < 0)
+			continue;
+		int r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), nr, n, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Deny protocols in [lo, hi] (32-bit values), as aligned blocks: each is
+ * one masked equality, at most 62 of them for a range. */
+static int deny_range(scmp_filter_ctx ctx, struct scmp_arg_cmp *c, uint64_t lo, uint64_t hi)
+{
+	while (lo <= hi) {
+		uint64_t size = 1;
+		while (size < (1ull << 32) && (lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi)
+			size *= 2;
+		c[2] = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffull & ~(size - 1), lo);
+		int r = deny(ctx, 3, c);
+		if (r < 0)
+			return r;
+		lo += size;
+	}
+	return 0;
+}
+
+static int all_same(const uint8_t *v, size_t n, uint8_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != x)
+			return 0;
+	return 1;
+}
+
+static int build(const struct profile *pr, scmp_filter_ctx *out)
+{
+	struct ng_sock_table *t = malloc(sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	int r = ng_sock_table(pr, t);
+	scmp_filter_ctx ctx = NULL;
+	if (r < 0)
+		goto out;
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
+		goto out;
+	const size_t np = t->nprotos + 1;
+	for (uint32_t f = 0; f < NG_SC_FAMILIES; f++) {
+		struct scmp_arg_cmp c[3];
+		c[0] = SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, f);
+		int every = 1, none = 1;
+		for (int ty = 0; ty < NG_SC_TYPES; ty++) {
+			every &= all_same(&t->allow[f][ty][0], np, 1);
+			none &= all_same(&t->allow[f][ty][0], np, 0);
+		}
+		if (every)
+			continue;
+		if (none) {
+			if ((r = deny(ctx, 1, c)) < 0)
+				goto out;
+			continue;
+		}
+		for (uint32_t ty = 0; ty < NG_SC_TYPES; ty++) {
+			const uint8_t *a = &t->allow[f][ty][0];
+			c[1] = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xfu, ty);
+			if (all_same(a, np, 1))
+				continue;
+			if (all_same(a, np, 0)) {
+				if ((r = deny(ctx, 2, c)) < 0)
+					goto out;
+				continue;
+			}
+			if (a[t->nprotos]) {
+				/* Other protocols allowed: deny the named ones that are not. */
+				for (size_t i = 0; i < t->nprotos; i++) {
+					if (a[i])
+						continue;
+					c[2] = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, t->protos[i]);
+					if ((r = deny(ctx, 3, c)) < 0)
+						goto out;
+				}
+			} else {
+				/* Other protocols denied: deny everything between the
+				 * allowed ones (protos[] is sorted). */
+				uint64_t lo = 0;
+				for (size_t i = 0; i < t->nprotos; i++) {
+					if (!a[i])
+						continue;
+					if (t->protos[i] > lo &&
+					    (r = deny_range(ctx, c, lo, t->protos[i] - 1)) < 0)
+						goto out;
+					lo = (uint64_t)t->protos[i] + 1;
+				}
+				if (lo <= 0xffffffffull && (r = deny_range(ctx, c, lo, 0xffffffffull)) < 0)
+					goto out;
+			}
+		}
+	}
+	if (!(profile_extra(pr) & (PX_IO_URING | PX_ALL))) {
+		static const char *const ring[] = { "io_uring_setup", "io_uring_enter",
+						    "io_uring_register" };
+		for (size_t i = 0; i < 3; i++) {
+			int nr = seccomp_syscall_resolve_name(ring[i]);
+			if (nr >= 0 && (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 0)) < 0)
+				goto out;
+		}
+	}
+	*out = ctx;
+	ctx = NULL;
+	r = 0;
+out:
+	if (ctx)
+		seccomp_release(ctx);
+	free(t);
+	return r;
+}
+
+int ng_seccomp_export(const struct profile *pr, int fd)
+{
+	scmp_filter_ctx ctx;
+	int r = build(pr, &ctx);
+	if (r < 0)
+		return r;
+	r = seccomp_export_bpf(ctx, fd);
+	seccomp_release(ctx);
+	return r;
+}
+
+int ng_seccomp_load(const struct profile *pr)
+{
+	scmp_filter_ctx ctx;
+	int r = build(pr, &ctx);
+	if (r < 0)
+		return r;
+	r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
