@@ -758,15 +758,19 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 		sort32(S->tmp.v, S->tmp2.v, S->tmp.n);
 		rc = ls_get(&S->states, S->tmp.v, S->tmp.n, DFA_MAX_POOL, &id,
 			    &added);
-		if (!rc && added && id + 2 > DFA_MAX_STATES)
-			rc = -E2BIG;
-		if (rc) {
-			if (rc == -E2BIG)
-				snprintf(err, err ? errlen : 0, "automaton "
-					 "needs more than %u states (patterns "
-					 "too ambiguous, e.g. many '**' mixed "
-					 "with '*')", DFA_MAX_STATES);
+		if (rc == -E2BIG) {
+			seterr(err, errlen, "automaton too large (position "
+			       "sets of its states exceed the limit)");
 			return rc;
+		}
+		if (rc)
+			return rc;
+		if (added && id + 2 > DFA_MAX_STATES) { /* + the dead state */
+			snprintf(err, err ? errlen : 0, "automaton needs more "
+				 "than %u states (patterns too ambiguous, e.g. "
+				 "many '**' mixed with '*' or '?')",
+				 DFA_MAX_STATES);
+			return -E2BIG;
 		}
 		if ((rc = add_edge(S, c, id)))
 			return rc;

@@ -480,6 +480,55 @@ static void test_minimization(void)
 	dfa_free(d);
 }
 
+/* Minimality through the public API only: collect the reachable states
+ * (the dead one included) with dfa_step over every byte, refine them
+ * naively (Moore) by accept id and successors; every state must end up
+ * alone in its class. Small automata only (<= 256 states). */
+static int is_minimal(const struct dfa *d)
+{
+	static uint32_t id[257], succ[257][256], cls[257], ncls[257];
+	static uint32_t sig[257][257];
+	uint32_t n = 0, i, j, c, k, classes = 0, prev;
+
+	id[n++] = DFA_DEAD;
+	if (dfa_start(d) != DFA_DEAD)
+		id[n++] = dfa_start(d);
+	for (i = 0; i < n; i++)
+		for (c = 0; c < 256; c++) {
+			char ch = (char)c;
+			uint32_t t = dfa_step(d, id[i], &ch, 1);
+
+			for (j = 0; j < n && id[j] != t; j++)
+				;
+			if (j == n) {
+				if (n == 257)
+					return -1;
+				id[n++] = t;
+			}
+			succ[i][c] = j;
+		}
+	for (i = 0; i < n; i++)
+		cls[i] = dfa_accept(d, id[i]);
+	do {
+		prev = classes;
+		for (i = 0; i < n; i++) {
+			sig[i][0] = cls[i];
+			for (c = 0; c < 256; c++)
+				sig[i][c + 1] = cls[succ[i][c]];
+		}
+		classes = 0;
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (!memcmp(sig[i], sig[j], sizeof(sig[i])))
+					break;
+			ncls[i] = j < i ? ncls[j] : classes++;
+		}
+		for (k = 0; k < n; k++)
+			cls[k] = ncls[k];
+	} while (classes != prev);
+	return classes == n;
+}
+
 /* ---- reference matcher ---- */
 
 enum { R_LIT, R_ANY, R_STAR, R_DSTAR, R_SET, R_OPEN, R_COMMA, R_CLOSE };
@@ -855,6 +904,9 @@ static void test_differential(void)
 		dfa_builder_free(b);
 		if (!d)
 			continue;
+		if (iter % 5 == 0 && dfa_states(d) <= 200)
+			CHECK(is_minimal(d) == 1, "not minimal: \"%s\" (+%d)",
+			      pats[0], npat - 1);
 		if (iter % 7 == 0) { /* also through save/load */
 			CHECK(dfa_save(d, &blob, &blen) == 0, "save");
 			CHECK(dfa_load(blob, blen, &d2) == 0, "load");
