@@ -476,8 +476,8 @@ static struct profile *compile_profile(struct ast *a, struct ast_profile *ap,
 	pr->flags = ap->flags;
 	if (ap->attach) {
 		pr->attach = expand_path(a, ap, ap->attach, &ap->loc, d, false);
-		if (pr->attach && pr->attach[0] != '/' && pr->attach[0] != '{' &&
-		    pr->attach[0] != ':') {
+		if (pr->attach && pr->attach[0] != '/' && pr->attach[0] != ':' &&
+		    !(pr->attach[0] == '{' && pr->attach[1] == '/')) {
 			diag_add(d, &ap->loc, 0, "attachment '%s' must be an absolute path",
 				 pr->attach);
 		}

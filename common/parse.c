@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse_int.h"
 
@@ -223,7 +224,7 @@ static char *var_ref_name(const char *s, char sigil)
 
 static bool valid_var_name(const char *n)
 {
-	if (!n || !(isalpha((unsigned char)n[0]) || n[0] == '_'))
+	if (!n || !isalpha((unsigned char)n[0]))
 		return false;
 	for (; *n; n++)
 		if (!isalnum((unsigned char)*n) && *n != '_')
@@ -480,14 +481,25 @@ static int parse_cond(struct parser *P, struct ast_profile *prof, uint32_t qual,
 
 /* A variable or boolean assignment: the first word (@{X} or $X) is
  * already in t; the next token decides. Returns 1 when it was one. */
-static int try_assignment(struct parser *P, struct toks *t, int *rc)
+static int try_assignment(struct parser *P, struct toks *t, int *rc,
+			  bool in_profile)
 {
 	const struct ptok *w = &t->v[0];
 	const struct token *op = scan_peek(P->s);
-	if (op->type != T_EQ && op->type != T_PLUSEQ)
+	if (op->type != T_EQ && op->type != T_PLUSEQ && op->type != T_QEQ &&
+	    op->type != T_COLONEQ)
 		return 0;
-	bool append = op->type == T_PLUSEQ;
+	bool append = op->type == T_PLUSEQ, cond = op->type == T_QEQ;
+	bool override = op->type == T_COLONEQ;
 	scan_next(P->s);
+	if (in_profile) {
+		/* upstream: variables and booleans are set in the preamble */
+		diag_add(P->d, &w->loc, 0, "variable %s assigned inside a profile",
+			 w->text);
+		free(scan_rest_of_line(P->s));
+		*rc = -EINVAL;
+		return 1;
+	}
 	char *n = var_ref_name(w->text, w->text[0]);
 	if (!valid_var_name(n)) {
 		diag_add(P->d, &w->loc, 0, "invalid variable name '%s'", w->text);
@@ -498,15 +510,59 @@ static int try_assignment(struct parser *P, struct toks *t, int *rc)
 		if (append) {
 			diag_add(P->d, &w->loc, 0, "'+=' is not allowed on boolean $%s", n);
 			*rc = -EINVAL;
+		} else if (cond && ast_find_var(P->a, n, true)) {
+			/* ?= keeps an existing value */
+		} else if (override && ast_find_var(P->a, n, true)) {
+			struct var *v = ast_find_var(P->a, n, true);
+			char *e = val + strspn(val, " \t");
+			v->bval = !strncasecmp(e, "true", 4);
 		} else if (vars_assign_bool(P, &w->loc, n, val) < 0) {
 			*rc = -EINVAL;
 		}
 		free(val);
+	} else if (cond && ast_find_var(P->a, n, false)) {
+		free(scan_rest_of_line(P->s));
+	} else if (override && ast_find_var(P->a, n, false)) {
+		struct var *v = ast_find_var(P->a, n, false);
+		for (size_t j = 0; j < v->nvals; j++)
+			free(v->vals[j]);
+		v->nvals = 0;
+		if (vars_assign(P, &w->loc, n, true, scan_rest_of_line(P->s)) < 0)
+			*rc = -EINVAL;
 	} else if (vars_assign(P, &w->loc, n, append, scan_rest_of_line(P->s)) < 0) {
 		*rc = -EINVAL;
 	}
 	free(n);
 	return 1;
+}
+
+static bool valid_signal_name(const char *s)
+{
+	static const char *const names[] = { "hup", "int", "quit", "ill", "trap",
+		"abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2", "pipe", "alrm",
+		"term", "stkflt", "chld", "cont", "stop", "stp", "ttin", "ttou",
+		"urg", "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
+		"emt", "lost", NULL };
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (int i = 0; names[i]; i++)
+		if (!strcasecmp(names[i], s))
+			return true;
+	return false;
+}
+
+static bool valid_errno_name(const char *s)
+{
+	static const char *const names[] = { "EPERM", "ENOENT", "ESRCH", "EINTR",
+		"EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD", "EAGAIN",
+		"ENOMEM", "EACCES", "EFAULT", "EBUSY", "EEXIST", "EXDEV", "ENODEV",
+		"ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "EFBIG",
+		"ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "ENOSYS", "ENOTSUP",
+		"EOPNOTSUPP", "ECONNREFUSED", "ENOTCONN", NULL };
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(names[i], s))
+			return true;
+	return false;
 }
 
 /* Profile flags: flags=(a, b, attach_disconnected.path=/x) */
@@ -526,7 +582,8 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 		{ "no_attach_disconnected", 0 },
 		{ "chroot_relative", PF_CHROOT_RELATIVE }, { "namespace_relative", 0 },
 		{ "chroot_attach", 0 }, { "chroot_no_attach", 0 },
-		{ "interruptible", 0 }, { NULL, 0 } };
+		{ "interruptible", 0 }, { "attach_disconnected.ipc", 0 },
+		{ NULL, 0 } };
 	struct loc at = t->v[*i].loc;
 	if (t->v[*i].type == T_WORD) { /* "flags", else the old bare "(...)" */
 		(*i)++;
@@ -539,30 +596,54 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 	uint32_t mode = 0;
 	int nmode = 0, rc = 0;
 	bool chroot_rel = false, ns_rel = false, ch_att = false, ch_noatt = false;
+	int nflags = 0;
 	for (; *i < t->n; (*i)++) {
 		struct ptok *k = &t->v[*i];
+		if (k->type == T_WORD)
+			nflags++;
 		if (k->type == T_RPAREN && paren) {
 			(*i)++;
 			break;
 		}
+		if (k->type == T_COMMA && paren)
+			continue;
 		if (k->type != T_WORD) {
 			diag_add(P->d, &k->loc, 0, "unexpected '%s' in flags", k->text);
 			return -EINVAL;
 		}
 		const char *f = k->text;
-		if (!strcmp(f, "attach_disconnected.path") ||
-		    !strcmp(f, "attach_disconnected.ipc") ||
-		    !strcmp(f, "kill.signal") || !strcmp(f, "error")) {
-			if (*i + 2 >= t->n || t->v[*i + 1].type != T_EQ) {
+		if ((!strcmp(f, "attach_disconnected.path") ||
+		     !strcmp(f, "attach_disconnected.ipc") ||
+		     !strcmp(f, "kill.signal") || !strcmp(f, "error")) &&
+		    (*i + 1 < t->n && t->v[*i + 1].type == T_EQ)) {
+			if (*i + 2 >= t->n || t->v[*i + 2].type != T_WORD) {
 				diag_add(P->d, &k->loc, 0, "flag %s needs a value", f);
 				return -EINVAL;
 			}
 			const char *val = t->v[*i + 2].text;
-			if (!strncmp(f, "attach_disconnected", 19) && val[0] != '/' &&
-			    val[0] != '@') {
-				diag_add(P->d, &t->v[*i + 2].loc, 0,
-					 "%s must be an absolute path", f);
-				rc = -EINVAL;
+			if (!strncmp(f, "attach_disconnected", 19)) {
+				char *x = vars_expand(P->a, pr, val, &t->v[*i + 2].loc, P->d);
+				if (!x || x[0] != '/') {
+					if (x)
+						diag_add(P->d, &t->v[*i + 2].loc, 0,
+							 "%s must be an absolute path", f);
+					rc = -EINVAL;
+				}
+				free(x);
+			} else if (!strcmp(f, "kill.signal")) {
+				char *e;
+				long sig = strtol(val, &e, 10);
+				if (*e ? !valid_signal_name(val) : (sig < 1 || sig > 64)) {
+					diag_add(P->d, &t->v[*i + 2].loc, 0,
+						 "invalid kill.signal '%s'", val);
+					rc = -EINVAL;
+				}
+			} else if (!strcmp(f, "error")) {
+				if (!valid_errno_name(val)) {
+					diag_add(P->d, &t->v[*i + 2].loc, 0,
+						 "invalid error '%s' (an errno name like EPERM)", val);
+					rc = -EINVAL;
+				}
 			}
 			*i += 2;
 			if (!paren)
@@ -598,6 +679,10 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 			(*i)++;
 			break;
 		}
+	}
+	if (paren && nflags == 0) {
+		diag_add(P->d, &at, 0, "empty flags=()");
+		rc = -EINVAL;
 	}
 	if ((chroot_rel && ns_rel) || (ch_att && ch_noatt)) {
 		diag_add(P->d, &at, 0, "conflicting profile flags");
@@ -641,6 +726,8 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		    !(i + 1 < t->n && t->v[i + 1].type == T_EQ)) {
 			pr->attach = strdup(t->v[i].text);
 			i++;
+		} else if (kw_profile && (pr->name[0] == '/' || pr->name[0] == '@')) {
+			pr->attach = strdup(pr->name);
 		}
 	} else if (k->type == T_WORD && k->text[0] == '^') {
 		pr->name = strdup(k->text + 1);
@@ -654,9 +741,16 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		    (k->text[0] == '/' || k->text[0] == '@' || k->text[0] == ':')) ||
 		   k->type == T_STRING) {
 		pr->name = strdup(k->text);
-		if (k->text[0] != ':')
-			pr->attach = strdup(k->text);
 		i++;
+		/* "/name /attach {" and ":ns:name /attach {" name an attachment */
+		if (i < t->n && (t->v[i].type == T_STRING ||
+				 (t->v[i].type == T_WORD && (t->v[i].text[0] == '/' ||
+							     t->v[i].text[0] == '@')))) {
+			pr->attach = strdup(t->v[i].text);
+			i++;
+		} else if (k->text[0] != ':') {
+			pr->attach = strdup(k->text);
+		}
 	} else {
 		diag_add(P->d, &k->loc, 0, "syntax error, unexpected '%s'", k->text);
 		free(pr);
@@ -680,6 +774,16 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 			if (parse_flags(P, t, &i, pr) < 0)
 				rc = -EINVAL;
 			continue;
+		}
+		if (is_word(w, "identities") && !(i > 0 && is_word(&t->v[i - 1], "+"))) {
+			diag_add(P->d, &w->loc, 0, "identities=() must follow '+'");
+			rc = -EINVAL;
+		}
+		if ((is_word(w, "xattrs") || is_word(w, "identities")) &&
+		    i + 3 < t->n && t->v[i + 2].type == T_LPAREN &&
+		    t->v[i + 3].type == T_RPAREN) {
+			diag_add(P->d, &w->loc, 0, "empty %s=()", w->text);
+			rc = -EINVAL;
 		}
 		if (is_word(w, "xattrs") || is_word(w, "identities") ||
 		    is_word(w, "+")) {
@@ -706,6 +810,16 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		break;
 	}
 body:
+	if (pr->name && pr->name[0] == ':' && rc == 0) {
+		/* :ns:name, the namespace a non-empty [A-Za-z0-9_.-] word */
+		const char *e = strchr(pr->name + 1, ':');
+		size_t nl = e ? (size_t)(e - pr->name - 1) : 0;
+		if (!e || nl == 0 || !e[1] || strcspn(pr->name + 1, "/ \t") < nl) {
+			diag_add(P->d, &pr->loc, 0, "invalid profile namespace in '%s'",
+				 pr->name);
+			rc = -EINVAL;
+		}
+	}
 	if (!name_ok(pr->name) && rc == 0) {
 		diag_add(P->d, &pr->loc, 0, "profile needs a name");
 		rc = -EINVAL;
@@ -738,6 +852,17 @@ static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 	r->priority = prio;
 	struct ptok *k = &t->v[i];
 	int rc;
+	if ((qual & (Q_OWNER | Q_OTHER)) &&
+	    (is_word(k, "capability") || is_word(k, "network") || is_word(k, "set") ||
+	     is_word(k, "change_profile") || is_word(k, "dbus") || is_word(k, "signal") ||
+	     is_word(k, "ptrace") || is_word(k, "mount") || is_word(k, "umount") ||
+	     is_word(k, "remount") || is_word(k, "pivot_root") || is_word(k, "userns") ||
+	     is_word(k, "all") || is_word(k, "io_uring") || is_word(k, "link"))) {
+		diag_add(P->d, &t->v[0].loc, 0, "'%s' qualifier is not allowed on %s rules",
+			 qual & Q_OWNER ? "owner" : "other", k->text);
+		prof->nrules--;
+		return -EINVAL;
+	}
 	if (is_word(k, "capability")) {
 		r->kind = R_CAP;
 		rc = parse_cap_rule(P, t, i + 1, r);
@@ -766,7 +891,7 @@ static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 		r->kind = R_OTHER;
 		rc = rc < 0 ? rc : 0;
 	} else if (is_path_token(k) || (k->type == T_WORD && looks_like_mode(k->text) &&
-					 i + 1 < t->n)) {
+					 i + 1 < t->n) || is_word(k, "safe") || is_word(k, "unsafe")) {
 		r->kind = R_FILE;
 		rc = parse_file_rule(P, t, i, r);
 	} else {
@@ -823,7 +948,7 @@ static int parse_items(struct parser *P, struct ast_profile *prof,
 		if (tk->type == T_WORD && (tk->text[0] == '@' || tk->text[0] == '$')) {
 			toks_clear(&t);
 			toks_push(&t, scan_next(P->s));
-			if (try_assignment(P, &t, &rc))
+			if (try_assignment(P, &t, &rc, prof != NULL))
 				continue;
 			term = collect(P, &t, true);
 		} else {
@@ -860,10 +985,7 @@ static int parse_items(struct parser *P, struct ast_profile *prof,
 		}
 		if (term == TERM_COMMA && (is_word(&t.v[0], "abi") ||
 					   is_word(&t.v[0], "alias"))) {
-			if (prof && is_word(&t.v[0], "abi")) {
-				diag_add(P->d, &t.v[0].loc, 0, "abi rule inside a profile");
-				rc = -EINVAL;
-			} else if (is_word(&t.v[0], "alias")) {
+			if (is_word(&t.v[0], "alias")) {
 				if (prof || t.n != 4 || t.v[2].type != T_ARROW ||
 				    !is_path_token(&t.v[1]) || !is_path_token(&t.v[3])) {
 					diag_add(P->d, &t.v[0].loc, 0,
@@ -881,7 +1003,9 @@ static int parse_items(struct parser *P, struct ast_profile *prof,
 					}
 				}
 			} else if (t.n != 2 || (t.v[1].type != T_STRING &&
-						t.v[1].type != T_WORD)) {
+						t.v[1].type != T_WORD) ||
+				   (t.v[1].type == T_WORD &&
+				    (t.v[1].text[0] != '<' || isspace((unsigned char)t.v[1].text[1])))) {
 				diag_add(P->d, &t.v[0].loc, 0, "abi needs 'abi <name>,'");
 				rc = -EINVAL;
 			}

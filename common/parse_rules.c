@@ -34,7 +34,7 @@ bool looks_like_mode(const char *s)
 	if (!*s)
 		return false;
 	for (; *s; s++)
-		if (!strchr("rwalkmxiupcUPCI", *s))
+		if (!strchr("rwalkmxiupcUPCIRWMX", *s))
 			return false;
 	return true;
 }
@@ -52,6 +52,9 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 
 	for (size_t i = 0; s[i]; i++) {
 		char c = s[i];
+		/* upstream still takes the old upper-case R W A L K M X */
+		if (strchr("RWMX", c))
+			c = (char)(c - 'A' + 'a');
 		switch (c) {
 		case 'r': p |= PERM_READ; break;
 		case 'w': p |= PERM_WRITE; break;
@@ -79,16 +82,13 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 					 "Invalid mode, in deny rules 'x' must not be preceded by exec qualifier 'i', 'p', or 'u'");
 				return -EINVAL;
 			}
-			if (have_x) {
-				diag_add(P->d, &tk->loc, 0,
-					 "Invalid mode '%s': conflicting x modifiers", s);
-				return -EINVAL;
-			}
+			bool again = have_x;
+			struct xtrans before = xt;
 			const char *e = s + i;
 			size_t n = 0;
 			while (e[n] && strchr("iuUpPcC", e[n]))
 				n++;
-			if (e[n] != 'x') {
+			if (e[n] != 'x' && e[n] != 'X') {
 				diag_add(P->d, &tk->loc, 0,
 					 "Invalid mode '%s': exec qualifier '%c' needs 'x'", s, c);
 				return -EINVAL;
@@ -116,6 +116,12 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 				flags |= XF_FALLBACK_UX;
 			xt.type = type;
 			xt.flags = flags;
+			if (again && (before.type != type || before.flags != flags)) {
+				/* "pxpx" is fine, "pxix" is not */
+				diag_add(P->d, &tk->loc, 0,
+					 "Invalid mode '%s': conflicting x modifiers", s);
+				return -EINVAL;
+			}
 			have_x = true;
 			p |= PERM_EXEC;
 			i += n; /* the 'x' */
@@ -143,12 +149,17 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 {
 	struct ptok *path = NULL, *mode = NULL;
+	bool mode_first = false;
+	/* "safe"/"unsafe" spell the environment scrubbing of an exec mode */
+	if (i < t->n && (is_word(&t->v[i], "safe") || is_word(&t->v[i], "unsafe")))
+		i++;
 	if (i < t->n && is_path_token(&t->v[i])) {
 		path = &t->v[i++];
 		if (i < t->n && t->v[i].type == T_WORD)
 			mode = &t->v[i++];
 	} else if (i < t->n && t->v[i].type == T_WORD && looks_like_mode(t->v[i].text)) {
 		mode = &t->v[i++];
+		mode_first = true;
 		if (i < t->n && is_path_token(&t->v[i]))
 			path = &t->v[i++];
 	}
@@ -170,6 +181,13 @@ int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 			diag_add(P->d, &t->v[i - 1].loc, 0, "'->' needs a target");
 			return -EINVAL;
 		}
+		if ((r->perms & PERM_LINK) && !mode_first && t->v[i].text[0] == '/') {
+			/* deprecated "/link lx -> /target": a link pair */
+			r->path2 = strdup(t->v[i].text);
+			r->x.type = r->x.type ? r->x.type : XT_NONE;
+			i++;
+			goto done;
+		}
 		if (r->x.type != XT_PROFILE && r->x.type != XT_CHILD) {
 			diag_add(P->d, &t->v[i].loc, 0,
 				 "a named transition ('->') needs px, Px, cx or Cx");
@@ -178,6 +196,7 @@ int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 		r->x.target = strdup(t->v[i].text);
 		i++;
 	}
+done:
 	if (i < t->n) {
 		diag_add(P->d, &t->v[i].loc, 0, "syntax error, unexpected '%s' in file rule",
 			 t->v[i].text);

@@ -245,12 +245,19 @@ static int push_file(struct scanner *s, const char *path, const struct loc *at)
 	if (r < 0)
 		return r;
 	for (int i = 0; i <= s->depth; i++) {
-		if (s->stack[i].dev == st.st_dev && s->stack[i].ino == st.st_ino) {
+		if (s->stack[i].dev != st.st_dev || s->stack[i].ino != st.st_ino)
+			continue;
+		free(buf);
+		if (i == 0) {
 			diag_add(s->d, at, 0, "include cycle: %s includes itself",
 				 path);
-			free(buf);
 			return -ELOOP;
 		}
+		/* an include file that includes itself again: upstream
+		 * reads it once; say so, without failing */
+		diag_add(s->d, at, 1, "include cycle: %s already included, skipped",
+			 path);
+		return 0;
 	}
 	return push_buf(s, path, buf, len, st.st_dev, st.st_ino, at);
 }
@@ -391,6 +398,15 @@ static void skip_space(struct scanner *s)
 			return;
 		}
 	}
+}
+
+/* "@{NAME}" or "$NAME" / "${NAME}": a word that can be assigned to */
+static bool is_var_ref(const char *w, size_t n)
+{
+	if (n >= 1 && w[0] == '$')
+		return true;
+	return n >= 3 && w[0] == '@' && w[1] == '{' && w[n - 1] == '}' &&
+	       memchr(w + 2, '}', n - 3) == NULL;
 }
 
 static bool is_word_stop(int c)
@@ -670,6 +686,20 @@ static const struct token *lex(struct scanner *s)
 			return make(s, T_PLUSEQ, l, n);
 		}
 		break;
+	case ':':
+		if (peekc(s, 1) == '=') {
+			getc_(s); getc_(s);
+			tput(s, &n, ':'); tput(s, &n, '=');
+			return make(s, T_COLONEQ, l, n);
+		}
+		break;
+	case '?':
+		if (peekc(s, 1) == '=') {
+			getc_(s); getc_(s);
+			tput(s, &n, '?'); tput(s, &n, '=');
+			return make(s, T_QEQ, l, n);
+		}
+		break;
 	case '-':
 		if (peekc(s, 1) == '>') {
 			getc_(s); getc_(s);
@@ -682,6 +712,15 @@ static const struct token *lex(struct scanner *s)
 			getc_(s); getc_(s);
 			tput(s, &n, '<'); tput(s, &n, '=');
 			return make(s, T_LE, l, n);
+		}
+		/* <name with spaces> (abi and include names) is one word */
+		for (size_t k = 1; peekc(s, k) != -1 && peekc(s, k) != '\n'; k++) {
+			if (peekc(s, k) != '>')
+				continue;
+			for (size_t m = 0; m <= k; m++)
+				if (tput(s, &n, getc_(s)) < 0)
+					goto toolong;
+			return make(s, T_WORD, l, n);
 		}
 		break;
 	case '"':
@@ -725,12 +764,19 @@ static const struct token *lex(struct scanner *s)
 		} else if (depth > 0 && c != -1 && c != '\n' && c != ' ' &&
 			   c != '\t' && c != '\r') {
 			/* inside an alternation: anything but blanks */
-		} else if (c == '+' && peekc(s, 1) == '=') {
+		} else if ((c == '+' || c == '?' || c == ':') && peekc(s, 1) == '=' &&
+			   is_var_ref(s->tbuf, n)) {
 			break;
+		} else if ((c == '"' || c == '<') && n > 0 && depth == 0) {
+			break; /* abi<x>, abi"x": the name is a token of its own */
 		} else if (c == '-' && peekc(s, 1) == '>' && n > 0) {
 			break;
-		} else if (c == '=' && path && n > 0 && s->tbuf[0] != '@') {
+		} else if (c == '=' && path && n > 0 && !is_var_ref(s->tbuf, n)) {
 			/* '=' inside a path is literal */
+		} else if (c == ',' && path && !is_word_stop(peekc(s, 1)) &&
+			   peekc(s, 1) != '#') {
+			/* upstream's lexer: a comma followed by more path
+			 * characters belongs to the path (/foo,bar) */
 		} else if (is_word_stop(c)) {
 			break;
 		}
@@ -783,8 +829,8 @@ char *scan_rest_of_line(struct scanner *s)
 		char c = src->buf[end];
 		if (c == '"')
 			inq = !inq;
-		else if (c == '\\' && end + 1 < src->len && src->buf[end + 1] != '\n')
-			end++;
+		else if (c == '\\' && end + 1 < src->len)
+			end++; /* an escape, or a line continuation */
 		else if (c == '#' && !inq &&
 			 (end == start || isspace((unsigned char)src->buf[end - 1])))
 			break;

@@ -30,6 +30,8 @@ enum tok_type {
 	T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_COMMA,
 	T_EQ,     /* = */
 	T_PLUSEQ, /* += */
+	T_QEQ,    /* ?= */
+	T_COLONEQ, /* := */
 	T_ARROW,  /* -> */
 	T_LE,     /* <= */
 	T_ERROR,  /* a lexical error, already reported */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse_int.h"
 
@@ -50,7 +51,7 @@ static int split_vals(struct parser *P, const struct loc *at, struct var *v,
 	const char *p = raw;
 	int added = 0;
 	while (*p) {
-		while (*p && isspace((unsigned char)*p))
+		while (*p && (isspace((unsigned char)*p) || (*p == '\\' && p[1] == '\n')))
 			p++;
 		if (!*p)
 			break;
@@ -75,7 +76,9 @@ static int split_vals(struct parser *P, const struct loc *at, struct var *v,
 		const char *e = p;
 		int depth = 0;
 		while (*e && (depth > 0 || !isspace((unsigned char)*e))) {
-			if (*e == '\\' && e[1])
+			if (*e == '\\' && e[1] == '\n') {
+				break; /* line continuation */
+			} else if (*e == '\\' && e[1])
 				e++;
 			else if (*e == '{')
 				depth++;
@@ -83,12 +86,11 @@ static int split_vals(struct parser *P, const struct loc *at, struct var *v,
 				depth--;
 			e++;
 		}
-		if (depth != 0) {
-			diag_add(P->d, at, 0, "unbalanced braces in value of @{%s}", v->name);
-			return -EINVAL;
-		}
-		if (e - p == 1 && *p == ',') {
-			diag_add(P->d, at, 0, "unexpected ',' in value of @{%s}", v->name);
+		/* unbalanced braces are fine: a value may open an
+		 * alternation that the rule using it closes (upstream) */
+		if (memchr(p, '"', (size_t)(e - p)) || e[-1] == ',') {
+			diag_add(P->d, at, 0, "invalid value '%.*s' for @{%s}",
+				 (int)(e - p), p, v->name);
 			return -EINVAL;
 		}
 		if (add_val(v, p, (size_t)(e - p)) < 0)
@@ -140,9 +142,9 @@ int vars_assign_bool(struct parser *P, const struct loc *at, const char *name,
 	while (n && isspace((unsigned char)val[n - 1]))
 		n--;
 	bool b;
-	if (n == 4 && !strncmp(val, "true", 4))
+	if (n == 4 && !strncasecmp(val, "true", 4))
 		b = true;
-	else if (n == 5 && !strncmp(val, "false", 5))
+	else if (n == 5 && !strncasecmp(val, "false", 5))
 		b = false;
 	else {
 		diag_add(P->d, at, 0, "boolean $%s must be true or false", name);
@@ -202,7 +204,7 @@ static int expand_var(struct ast *a, const struct ast_profile *pr,
 		      const char *name, const struct loc *at, struct diags *d,
 		      struct buf *out, int depth)
 {
-	if (!strcmp(name, "profile_name")) {
+	if (!strcmp(name, "profile_name") && !ast_find_var(a, name, false)) {
 		char full[4096] = "";
 		const struct ast_profile *stack[64];
 		int n = 0;
@@ -217,11 +219,10 @@ static int expand_var(struct ast *a, const struct ast_profile *pr,
 		bput(out, full, strlen(full));
 		return 0;
 	}
-	if (!strcmp(name, "exec_path") || !strcmp(name, "attach_path")) {
-		const char *x = pr && pr->attach ? pr->attach : pr ? pr->name : "";
-		return expand_into(a, pr, x, at, d, out, depth + 1);
-	}
 	struct var *v = ast_find_var(a, name, false);
+	if (!v && (!strcmp(name, "exec_path") || !strcmp(name, "attach_path")) &&
+	    pr && pr->attach && !pr->is_hat)
+		return expand_into(a, pr, pr->attach, at, d, out, depth + 1);
 	if (!v) {
 		diag_add(d, at, 0, "Found reference to variable %s, but is never declared",
 			 name);
