@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "netgate.h"
+#include "ng_cgroup.h"
+#include "ng_seccomp.h"
 #include "ng_state.h"
 #include "policy.h"
 
@@ -21,7 +26,8 @@ static const char usage[] =
 "                      [--cgroup PATH --profile NAME]... [-v]\n"
 "       netgate attach --policy DIR --from FILE [-v]   (lines: PATH NAME)\n"
 "       netgate detach --cgroup PATH | --all\n"
-"       netgate list\n"
+"       netgate list [-v]\n"
+"       netgate exec --policy DIR --profile NAME [--cgroup PATH] -- CMD [ARG]...\n"
 "\n"
 "Confines the network use of every process in a cgroup v2 (and its\n"
 "descendants) to a profile's network rules, with nftables.\n"
@@ -42,7 +48,10 @@ static const char usage[] =
 "  port gets a reset (TCP) or port unreachable (UDP). Denials and audit\n"
 "  rules log to nflog group 2718 with the prefix \"capgate DENIED|AUDIT\n"
 "  <profile>\". socket(2) itself is controlled by the seccomp filter that\n"
-"  `capgate exec` installs (EACCES). See netgate(1).\n";
+"  `capgate exec` installs, and `netgate exec` for a service: it joins the\n"
+"  cgroup when given, loads the filter (socket(2)/socketpair(2) of a kind\n"
+"  the profile lacks and io_uring fail with EACCES), then runs CMD.\n"
+"  See netgate(1).\n";
 
 static void die(const char *fmt, const char *arg, int err)
 {
@@ -89,6 +98,22 @@ static void load_pairs(struct opts *o)
 		fclose(f);
 }
 
+static struct policy *load_policy(const char *dir)
+{
+	struct diags d = { 0 };
+	struct policy *pol = NULL;
+	int r = policy_load_dir(dir, NULL, &d, &pol);
+	if (r < 0) {
+		for (size_t i = 0; i < d.n; i++)
+			fprintf(stderr, "%s:%d:%d: %s\n", d.v[i].file ? d.v[i].file : dir,
+				d.v[i].line, d.v[i].col, d.v[i].msg);
+		diags_free(&d);
+		die("%s: cannot load the policy", dir, -r);
+	}
+	diags_free(&d);
+	return pol;
+}
+
 static int cmd_attach(struct opts *o)
 {
 	if (!o->policy)
@@ -97,17 +122,8 @@ static int cmd_attach(struct opts *o)
 		load_pairs(o);
 	if (o->ncg == 0 || o->ncg != o->npr)
 		die("attach needs --cgroup PATH --profile NAME pairs%s", "", 0);
-	struct diags d = { 0 };
-	struct policy *pol = NULL;
-	int r = policy_load_dir(o->policy, NULL, &d, &pol);
-	if (r < 0) {
-		for (size_t i = 0; i < d.n; i++)
-			fprintf(stderr, "%s:%d:%d: %s\n", d.v[i].file ? d.v[i].file : o->policy,
-				d.v[i].line, d.v[i].col, d.v[i].msg);
-		diags_free(&d);
-		die("%s: cannot load the policy", o->policy, -r);
-	}
-	diags_free(&d);
+	struct policy *pol = load_policy(o->policy);
+	int r;
 	struct ng_target *t = calloc(o->ncg, sizeof *t);
 	if (!t)
 		die("%s", "memory", ENOMEM);
@@ -167,6 +183,36 @@ static int cmd_list(struct opts *o)
 	return 0;
 }
 
+static int cmd_exec(struct opts *o, char **cmd)
+{
+	if (!o->policy || o->npr != 1 || !cmd[0])
+		die("exec needs --policy DIR --profile NAME -- CMD%s", "", 0);
+	struct policy *pol = load_policy(o->policy);
+	const struct profile *pr = policy_find(pol, o->profiles[0]);
+	if (!pr)
+		die("no profile %s in the policy", o->profiles[0], 0);
+	if (o->ncg == 1) {
+		char root[4096], path[4096 + NG_CGROUP_PATH_MAX + 32];
+		struct ng_cgroup cg;
+		int r = ng_cgroup_root(root, sizeof root);
+		if (r == 0)
+			r = ng_cgroup_resolve(root, o->cgroups[0], &cg);
+		if (r < 0)
+			die("cgroup %s", o->cgroups[0], -r);
+		snprintf(path, sizeof path, "%s%s/cgroup.procs", root, cg.rel);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			die("join %s", path, errno);
+		close(fd);
+	}
+	int r = ng_seccomp_load(pr);
+	if (r < 0)
+		die("seccomp filter for %s", o->profiles[0], -r);
+	execvp(cmd[0], cmd);
+	die("exec %s", cmd[0], errno);
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -195,7 +241,7 @@ int main(int argc, char **argv)
 	}
 	optind = 2;
 	int c;
-	while ((c = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'P': o.policy = optarg; break;
 		case 'c':
@@ -215,6 +261,8 @@ int main(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
+	if (!strcmp(cmd, "exec"))
+		return cmd_exec(&o, argv + optind);
 	if (optind != argc) {
 		fputs(usage, stderr);
 		return 2;
