@@ -170,14 +170,20 @@ static void node_free_locked(struct fsg *fs, struct fsg_node *n)
 
 /* ---- Setup ---- */
 
-static int mount_index(struct fsg *fs, int mnt_id, int fd)
+/* The index of mount mnt_id in fs->mounts (under mu). open_by_handle_at()
+ * wants a real (not O_PATH) fd on the mount: a directory's reopened fd.
+ * Only directories register a mount; a file whose mount is unknown (a file
+ * bind mount) reopens through its parent instead. */
+static int mount_index(struct fsg *fs, int mnt_id, int fd, bool isdir)
 {
+	char p[64];
 	for (int i = 0; i < fs->nmounts; i++)
 		if (fs->mounts[i].mnt_id == mnt_id)
 			return i;
-	if (fs->nmounts >= FSG_MAX_MOUNTS)
+	if (!isdir || fs->nmounts >= FSG_MAX_MOUNTS)
 		return -1;
-	int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	fsg_proc_path(fd, p, sizeof p);
+	int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
 	fs->mounts[fs->nmounts].mnt_id = mnt_id;
@@ -222,14 +228,15 @@ int fsg_nodes_init(struct fsg *fs, int rootfd)
 	r->mnt = -1;
 	/* Handles need CAP_DAC_READ_SEARCH: probe once on the root. */
 	struct file_handle *fh = make_handle(rootfd, &mnt_id);
-	if (fh) {
-		int fd = open_by_handle_at(rootfd, fh, O_PATH);
+	int mi = fh ? mount_index(fs, mnt_id, rootfd, true) : -1;
+	if (mi >= 0) {
+		int fd = open_by_handle_at(fs->mounts[mi].fd, fh, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
 			close(fd);
 			fs->handles = true;
 		}
-		free(fh);
 	}
+	free(fh);
 	return 0;
 }
 
@@ -254,8 +261,12 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 	int fd;
 	if (n->fh && n->mnt >= 0) {
 		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, O_PATH | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
+		if (fd >= 0) {
+			int r = same_obj(fd, n);
+			if (r < 0)
+				close(fd);
+			return r < 0 ? r : fd;
+		}
 		if (errno != EPERM && errno != EOPNOTSUPP)
 			return -ESTALE;
 	}
@@ -339,11 +350,17 @@ int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags)
 {
 	char p[64];
 	int fd;
-	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | 0x20 /* FMODE_EXEC */);
+	/* O_NOFOLLOW: the kernel already applied it to the caller's path; here it
+	 * would refuse the /proc/self/fd magic link. */
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | O_NOFOLLOW | 0x20 /* FMODE_EXEC */);
 	if (n->fh && n->mnt >= 0 && fs->handles) {
 		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, flags | O_CLOEXEC);
-		if (fd >= 0)
-			return fd;
+		if (fd >= 0) {
+			int r = same_obj(fd, n); /* never a different object */
+			if (r < 0)
+				close(fd);
+			return r < 0 ? r : fd;
+		}
 		if (errno != EPERM && errno != EOPNOTSUPP && errno != ESTALE)
 			return -errno;
 	}
@@ -376,7 +393,7 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 		n->fh = make_handle(fd, &mnt_id);
 		if (n->fh) {
 			pthread_mutex_lock(&fs->mu);
-			n->mnt = mount_index(fs, mnt_id, fd);
+			n->mnt = mount_index(fs, mnt_id, fd, S_ISDIR(st->st_mode));
 			pthread_mutex_unlock(&fs->mu);
 		}
 	}

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# fsgate as a faithful mirror: with an allow-all profile programs should not
+# tell fsgate from the directory below. Each check runs through the mount
+# and compares with the source (or with the same operation done natively).
+
+FSGATE="$BATS_TEST_DIRNAME/../build/bin/fsgate"
+
+setup() {
+	T=$(mktemp -d /dev/shm/fsgm.XXXXXX)
+	S="$T/src" M="$T/mnt"
+	mkdir -p "$T/pol" "$M" "$S"
+	cat >"$T/pol/all" <<EOF
+profile all {
+  / r,
+  /** rwlkmix,
+}
+EOF
+	"$FSGATE" --policy "$T/pol" --profile all --log "$T/log" -f "$S" "$M" \
+		2>"$T/err" 3>&- &
+	echo $! >"$T/pid"
+	for _ in $(seq 100); do
+		grep -q " $M fuse.fsgate " /proc/self/mounts && return 0
+		sleep 0.05
+	done
+	cat "$T/err" >&2
+	return 1
+}
+
+teardown() {
+	if mountpoint -q "$M" 2>/dev/null; then
+		fusermount3 -u "$M" 2>/dev/null || umount -l "$M"
+	fi
+	kill "$(cat "$T/pid")" 2>/dev/null || true
+	rm -rf "$T"
+}
+
+@test "mirror: renameat2 NOREPLACE and EXCHANGE" {
+	echo a >"$M/a" && echo b >"$M/b"
+	python3 - "$M" <<'EOF'
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+AT = -100
+d = sys.argv[1].encode()
+a, b, c = d + b"/a", d + b"/b", d + b"/c"
+assert libc.renameat2(AT, a, AT, b, 1) == -1 and ctypes.get_errno() == errno.EEXIST
+assert libc.renameat2(AT, a, AT, b, 2) == 0, ctypes.get_errno()
+assert open(a).read() == "b\n" and open(b).read() == "a\n"
+assert libc.renameat2(AT, a, AT, c, 1) == 0
+assert not os.path.exists(a) and open(c).read() == "b\n"
+EOF
+	[ "$(cat "$S/c")" = b ] && [ "$(cat "$S/b")" = a ] && [ ! -e "$S/a" ]
+}
+
+@test "mirror: hard links share inode number and link count" {
+	echo x >"$M/f"
+	ln "$M/f" "$M/g"
+	[ "$(stat -c %i "$M/f")" = "$(stat -c %i "$S/f")" ]
+	[ "$(stat -c %i "$M/g")" = "$(stat -c %i "$M/f")" ]
+	[ "$(stat -c %h "$M/g")" = 2 ]
+	echo y >>"$M/g"
+	[ "$(cat "$S/f")" = "$(printf 'x\ny')" ]
+}
+
+@test "mirror: fallocate, hole punching, SEEK_DATA/SEEK_HOLE, files over 4 GiB" {
+	fallocate -l 1M "$M/fa"
+	[ "$(stat -c %s "$M/fa")" = 1048576 ]
+	fallocate -p -o 0 -l 65536 "$M/fa"
+	python3 - "$M/big" <<'EOF'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+off = 5 << 30
+os.pwrite(fd, b"end", off)
+assert os.fstat(fd).st_size == off + 3
+assert os.pread(fd, 3, off) == b"end"
+assert os.pread(fd, 4, 4096) == b"\0\0\0\0"
+assert os.lseek(fd, 0, os.SEEK_DATA) >= (4 << 30)
+assert os.lseek(fd, 0, os.SEEK_HOLE) == 0
+os.close(fd)
+EOF
+	[ "$(stat -c %s "$S/big")" = $(((5 << 30) + 3)) ]
+	[ "$(du -k "$S/big" | cut -f1)" -lt 1024 ]
+}
+
+@test "mirror: copy_file_range" {
+	head -c 300000 /dev/urandom >"$M/src"
+	python3 - "$M/src" "$M/dst" <<'EOF'
+import os, sys
+i = os.open(sys.argv[1], os.O_RDONLY)
+o = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT, 0o644)
+n = 0
+while n < 300000:
+    r = os.copy_file_range(i, o, 300000 - n)
+    assert r > 0
+    n += r
+EOF
+	cmp "$S/src" "$S/dst"
+}
+
+@test "mirror: xattrs, long names, timestamps, statfs, inode numbers" {
+	echo x >"$M/f"
+	python3 - "$M/f" <<'EOF'
+import os, sys
+p = sys.argv[1]
+os.setxattr(p, "user.k", b"v1")
+assert os.getxattr(p, "user.k") == b"v1"
+assert "user.k" in os.listxattr(p)
+os.removexattr(p, "user.k")
+assert "user.k" not in os.listxattr(p)
+EOF
+	long=$(printf 'n%.0s' $(seq 255))
+	echo y >"$M/$long"
+	[ -f "$S/$long" ]
+	! echo y 2>/dev/null >"$M/${long}n"
+	touch -d '2001-02-03 04:05:06.123456789' "$M/f"
+	[ "$(stat -c %y "$M/f")" = "$(stat -c %y "$S/f")" ]
+	[[ "$(stat -c %y "$M/f")" == *".123456789"* ]]
+	[ "$(stat -f -c '%b %S %c' "$M")" = "$(stat -f -c '%b %S %c' "$S")" ]
+	[ "$(ls -i "$M" | sort)" = "$(ls -i "$S" | sort)" ]
+}
+
+@test "mirror: O_TMPFILE" {
+	run python3 -c "import os; fd=os.open('$M', os.O_TMPFILE | os.O_WRONLY, 0o600); os.write(fd, b'x')"
+	# libfuse 3.14 has no tmpfile operation: the kernel reports EOPNOTSUPP,
+	# which programs treat as "not supported here" (glibc, systemd fall back).
+	[ "$status" -eq 0 ] || [[ "$output" == *"Operation not supported"* ]]
+}
+
+@test "mirror: mmap writes are seen by read" {
+	python3 - "$M/m" <<'EOF'
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+os.ftruncate(fd, 8192)
+m = mmap.mmap(fd, 8192)
+m[100:105] = b"hello"
+m.flush()
+assert os.pread(fd, 5, 100) == b"hello"
+EOF
+	[ "$(dd if="$S/m" bs=1 skip=100 count=5 2>/dev/null)" = hello ]
+}
+
+@test "mirror: tar, git and make behave the same" {
+	mkdir -p "$S/tree/sub"
+	for i in $(seq 20); do echo "file $i" >"$S/tree/sub/f$i"; done
+	ln -s sub/f1 "$S/tree/link"
+	ln "$S/tree/sub/f2" "$S/tree/hard"
+	(cd "$S" && tar cf "$T/native.tar" tree)
+	(cd "$M" && tar cf "$T/fuse.tar" tree)
+	cmp "$T/native.tar" "$T/fuse.tar"
+	mkdir "$M/x" && tar xf "$T/native.tar" -C "$M/x"
+	diff -r "$S/tree" "$S/x/tree"
+	[ "$(stat -c %i "$S/x/tree/hard")" = "$(stat -c %i "$S/x/tree/sub/f2")" ]
+	cd "$M/x/tree"
+	git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init
+	git fsck --strict 2>&1
+	[ -z "$(git status --porcelain)" ]
+	printf 'all: out\nout: in\n\tcp in out\n' >Makefile
+	echo 1 >in
+	make -s
+	[ "$(make -s -q; echo $?)" = 0 ]
+	sleep 1.1 && touch in
+	[ "$(make -s -q; echo $?)" = 1 ]
+}
