@@ -38,6 +38,20 @@ struct part {
 	uint8_t *inw;
 };
 
+/* Working state of one minimization. */
+struct mini {
+	const struct dfa_raw *r;
+	uint32_t *roff, *rsrc; /* reverse edges, grouped by target */
+	uint8_t *rcls;
+	uint32_t *live;        /* live[s]: s can reach a nonzero accept id */
+	uint32_t *order;       /* the live states */
+	uint32_t nl;
+	struct part P;
+	/* columns of the quotient: per class, (block, target block) pairs */
+	uint32_t *colcnt, *col;
+	uint32_t ncls[256], k2; /* merged class of each class, their count */
+};
+
 static void seterr(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
@@ -79,7 +93,9 @@ static void mark(struct part *P, uint32_t s)
 }
 
 /* Splits every touched block into its marked and unmarked parts; the
- * smaller part gets a new block id and becomes a splitter. */
+ * smaller part gets a new block id and becomes a splitter (if the old
+ * block still waits in W, both halves are then in W, as Hopcroft wants;
+ * if not, the smaller one suffices). */
 static void split(struct part *P)
 {
 	uint32_t t, b, z, i;
@@ -117,37 +133,170 @@ static int cmp64(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Builds the canonical dense table from the final partition. */
-static int emit(const struct dfa_raw *r, struct part *P, struct dfa **out,
-		char *err, size_t errlen)
+/* Reverse edges (counting sort by target), then the live states: those
+ * from which a nonzero accept id is reachable. */
+static int find_live(struct mini *m)
 {
-	uint32_t nb = P->nblocks, k = r->nclasses, k2 = 0, b, c, e, i, j;
-	uint32_t *colcnt = NULL, *coloff = NULL, *col = NULL, *T = NULL;
-	uint32_t *newid = NULL, *queue = NULL, grp[256], gid[256], ncls[256];
-	uint64_t h[256];
-	uint32_t head = 0, tail = 0;
-	struct dfa *d = NULL;
-	int rc = -ENOMEM;
+	const struct dfa_raw *r = m->r;
+	uint32_t n = r->nstates, E = r->eoff[n], s, e, i;
 
-	colcnt = calloc(k + 1, sizeof(*colcnt));
-	if (!colcnt)
-		goto out;
-	/* columns: per class, (block, target block) for each block's rep */
-	for (b = 0; b < nb; b++) {
-		uint32_t s = P->elems[P->first[b]];
+	m->roff = calloc(n + 1, sizeof(*m->roff));
+	m->rsrc = malloc((E + 1) * sizeof(*m->rsrc));
+	m->rcls = malloc(E + 1);
+	m->live = calloc(n, sizeof(*m->live));
+	m->order = malloc(n * sizeof(*m->order));
+	if (!m->roff || !m->rsrc || !m->rcls || !m->live || !m->order)
+		return -ENOMEM;
+	for (e = 0; e < E; e++)
+		m->roff[r->eto[e] + 1]++;
+	for (s = 1; s <= n; s++)
+		m->roff[s] += m->roff[s - 1];
+	for (s = 0; s < n; s++)
+		for (e = r->eoff[s]; e < r->eoff[s + 1]; e++) {
+			uint32_t t = r->eto[e];
+
+			m->rsrc[m->roff[t]] = s;
+			m->rcls[m->roff[t]++] = r->ecls[e];
+		}
+	for (s = n; s > 0; s--)
+		m->roff[s] = m->roff[s - 1];
+	m->roff[0] = 0;
+	/* breadth-first over reverse edges, order[] as the queue */
+	for (s = 0; s < n; s++)
+		if (r->accept[s]) {
+			m->live[s] = 1;
+			m->order[m->nl++] = s;
+		}
+	for (i = 0; i < m->nl; i++)
+		for (e = m->roff[m->order[i]]; e < m->roff[m->order[i] + 1];
+		     e++)
+			if (!m->live[m->rsrc[e]]) {
+				m->live[m->rsrc[e]] = 1;
+				m->order[m->nl++] = m->rsrc[e];
+			}
+	return 0;
+}
+
+/* Initial partition: live states with equal accept ids; all in W. */
+static int part_init(struct mini *m)
+{
+	struct part *P = &m->P;
+	uint32_t n = m->r->nstates, nl = m->nl, i, s, b;
+	uint64_t *keys = malloc(nl * sizeof(*keys));
+
+	P->elems = malloc(nl * sizeof(*P->elems));
+	P->loc = malloc(n * sizeof(*P->loc));
+	P->blk = malloc(n * sizeof(*P->blk));
+	P->first = malloc(nl * sizeof(*P->first));
+	P->end = malloc(nl * sizeof(*P->end));
+	P->mid = malloc(nl * sizeof(*P->mid));
+	P->touched = malloc(nl * sizeof(*P->touched));
+	P->w = malloc(nl * sizeof(*P->w));
+	P->inw = calloc(nl, 1);
+	if (!keys || !P->elems || !P->loc || !P->blk || !P->first ||
+	    !P->end || !P->mid || !P->touched || !P->w || !P->inw) {
+		free(keys);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nl; i++)
+		keys[i] = (uint64_t)m->r->accept[m->order[i]] << 32 |
+			  m->order[i];
+	qsort(keys, nl, sizeof(*keys), cmp64);
+	for (s = 0; s < n; s++)
+		P->blk[s] = NONE;
+	for (i = 0; i < nl; i++) {
+		s = (uint32_t)keys[i];
+		if (i == 0 || keys[i] >> 32 != keys[i - 1] >> 32) {
+			b = P->nblocks++;
+			P->first[b] = P->mid[b] = i;
+			P->inw[b] = 1;
+			P->w[P->nw++] = b;
+		}
+		P->end[P->nblocks - 1] = i + 1;
+		P->elems[i] = s;
+		P->loc[s] = i;
+		P->blk[s] = P->nblocks - 1;
+	}
+	free(keys);
+	return 0;
+}
+
+/* Hopcroft's loop: take a splitter block, and for each class split every
+ * block by "has a transition on this class into the splitter". */
+static int refine(struct mini *m)
+{
+	struct part *P = &m->P;
+	uint32_t E = m->r->eoff[m->r->nstates], cnt[257], touched[256];
+	uint32_t *sp = malloc(m->nl * sizeof(*sp));
+	uint32_t *bucket = malloc((E + 1) * sizeof(*bucket));
+	uint32_t i, e, c, k;
+
+	if (!sp || !bucket) {
+		free(sp);
+		free(bucket);
+		return -ENOMEM;
+	}
+	while (P->nw) {
+		uint32_t B = P->w[--P->nw], ns = 0, nt = 0;
+
+		P->inw[B] = 0;
+		/* a copy: marking reorders elems, splits may shrink B */
+		for (i = P->first[B]; i < P->end[B]; i++)
+			sp[ns++] = P->elems[i];
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < ns; i++)
+			for (e = m->roff[sp[i]]; e < m->roff[sp[i] + 1]; e++)
+				if (cnt[m->rcls[e] + 1]++ == 0)
+					touched[nt++] = m->rcls[e];
+		for (c = 1; c <= m->r->nclasses; c++)
+			cnt[c] += cnt[c - 1];
+		for (i = 0; i < ns; i++)
+			for (e = m->roff[sp[i]]; e < m->roff[sp[i] + 1]; e++)
+				bucket[cnt[m->rcls[e]]++] = m->rsrc[e];
+		for (k = 0; k < nt; k++) {
+			c = touched[k];
+			for (e = c ? cnt[c - 1] : 0; e < cnt[c]; e++)
+				if (P->blk[bucket[e]] != NONE) /* always live */
+					mark(P, bucket[e]);
+			split(P);
+		}
+	}
+	free(sp);
+	free(bucket);
+	return 0;
+}
+
+/* Columns of the quotient automaton, and classes merged when their
+ * columns are equal, numbered by their smallest byte. */
+static int merge_classes(struct mini *m)
+{
+	const struct dfa_raw *r = m->r;
+	const struct part *P = &m->P;
+	uint32_t k = r->nclasses, b, c, e, i, j, grp[256], gid[256];
+	uint32_t *off = malloc((k + 1) * sizeof(*off));
+	uint64_t h[256];
+
+	m->colcnt = calloc(k + 1, sizeof(*m->colcnt));
+	if (!off || !m->colcnt) {
+		free(off);
+		return -ENOMEM;
+	}
+	for (b = 0; b < P->nblocks; b++) {
+		uint32_t s = P->elems[P->first[b]]; /* any member will do */
 
 		for (e = r->eoff[s]; e < r->eoff[s + 1]; e++)
 			if (P->blk[r->eto[e]] != NONE)
-				colcnt[r->ecls[e] + 1] += 2;
+				m->colcnt[r->ecls[e] + 1] += 2;
 	}
 	for (c = 1; c <= k; c++)
-		colcnt[c] += colcnt[c - 1];
-	coloff = malloc((k + 1) * sizeof(*coloff));
-	col = malloc((colcnt[k] + 1) * sizeof(*col));
-	if (!coloff || !col)
-		goto out;
-	memcpy(coloff, colcnt, (k + 1) * sizeof(*coloff));
-	for (b = 0; b < nb; b++) {
+		m->colcnt[c] += m->colcnt[c - 1];
+	m->col = malloc((m->colcnt[k] + 1) * sizeof(*m->col));
+	if (!m->col) {
+		free(off);
+		return -ENOMEM;
+	}
+	memcpy(off, m->colcnt, (k + 1) * sizeof(*off));
+	for (b = 0; b < P->nblocks; b++) {
 		uint32_t s = P->elems[P->first[b]];
 
 		for (e = r->eoff[s]; e < r->eoff[s + 1]; e++) {
@@ -155,53 +304,61 @@ static int emit(const struct dfa_raw *r, struct part *P, struct dfa **out,
 
 			if (t == NONE)
 				continue;
-			col[coloff[r->ecls[e]]++] = b;
-			col[coloff[r->ecls[e]]++] = t;
+			m->col[off[r->ecls[e]]++] = b;
+			m->col[off[r->ecls[e]]++] = t;
 		}
 	}
-	/* colcnt[c] .. colcnt[c + 1] is column c; group equal columns */
+	free(off);
 	for (c = 0; c < k; c++) {
-		uint32_t n = colcnt[c + 1] - colcnt[c];
+		const uint32_t *cc = m->col + m->colcnt[c];
+		uint32_t n = m->colcnt[c + 1] - m->colcnt[c];
 
 		h[c] = n;
-		for (i = colcnt[c]; i < colcnt[c + 1]; i++)
-			h[c] = (h[c] ^ col[i]) * 0x9e3779b97f4a7c15ull;
+		for (i = 0; i < n; i++)
+			h[c] = (h[c] ^ cc[i]) * 0x9e3779b97f4a7c15ull;
 		grp[c] = c;
 		for (j = 0; j < c; j++)
 			if (grp[j] == j && h[j] == h[c] &&
-			    colcnt[j + 1] - colcnt[j] == n &&
-			    !memcmp(col + colcnt[j], col + colcnt[c],
-				    n * sizeof(*col))) {
+			    m->colcnt[j + 1] - m->colcnt[j] == n &&
+			    !memcmp(m->col + m->colcnt[j], cc,
+				    n * sizeof(*cc))) {
 				grp[c] = j;
 				break;
 			}
 	}
 	for (c = 0; c < k; c++)
 		gid[c] = NONE;
+	m->k2 = 0;
 	for (i = 0; i < 256; i++) {
 		c = grp[r->cls[i]];
 		if (gid[c] == NONE)
-			gid[c] = k2++;
+			gid[c] = m->k2++;
 	}
 	for (c = 0; c < k; c++)
-		ncls[c] = gid[grp[c]];
-	if ((uint64_t)(nb + 1) * k2 > DFA_MAX_CELLS) {
-		seterr(err, errlen, "automaton table too large");
-		rc = -E2BIG;
-		goto out;
-	}
-	T = malloc((size_t)nb * k2 * sizeof(*T));
-	newid = calloc(nb, sizeof(*newid));
-	queue = malloc(nb * sizeof(*queue));
-	d = calloc(1, sizeof(*d));
+		m->ncls[c] = gid[grp[c]];
+	return 0;
+}
+
+/* The dense table, states numbered breadth-first from the start (1),
+ * visiting classes in order; 0 is the dead state. */
+static int emit(struct mini *m, struct dfa **out)
+{
+	const struct dfa_raw *r = m->r;
+	const struct part *P = &m->P;
+	uint32_t nb = P->nblocks, k2 = m->k2, b, c, i, head = 0, tail = 0;
+	uint32_t *T = malloc((size_t)nb * k2 * sizeof(*T));
+	uint32_t *newid = calloc(nb, sizeof(*newid));
+	uint32_t *queue = malloc(nb * sizeof(*queue));
+	struct dfa *d = calloc(1, sizeof(*d));
+	int rc = -ENOMEM;
+
 	if (!T || !newid || !queue || !d)
 		goto out;
 	for (i = 0; i < nb * k2; i++)
 		T[i] = NONE;
-	for (c = 0; c < k; c++)
-		for (i = colcnt[c]; i < colcnt[c + 1]; i += 2)
-			T[col[i] * k2 + ncls[c]] = col[i + 1];
-	/* breadth-first numbering; 0 is the dead state */
+	for (c = 0; c < r->nclasses; c++)
+		for (i = m->colcnt[c]; i < m->colcnt[c + 1]; i += 2)
+			T[m->col[i] * k2 + m->ncls[c]] = m->col[i + 1];
 	b = P->blk[r->start];
 	newid[b] = 1;
 	queue[tail++] = b;
@@ -217,15 +374,13 @@ static int emit(const struct dfa_raw *r, struct part *P, struct dfa **out,
 		}
 	}
 	for (b = 0; b < nb; b++) /* unreachable: cannot happen, be safe */
-		if (!newid[b]) {
-			newid[b] = tail + 1;
-			queue[tail++] = b;
-		}
+		if (!newid[b])
+			newid[b] = ++tail;
 	d->nstates = nb + 1;
 	d->nclasses = k2;
 	d->start = 1;
 	for (i = 0; i < 256; i++)
-		d->cls[i] = (uint8_t)ncls[r->cls[i]];
+		d->cls[i] = (uint8_t)m->ncls[r->cls[i]];
 	d->trans = calloc((size_t)(nb + 1) * k2, sizeof(*d->trans));
 	d->accept = calloc(nb + 1, sizeof(*d->accept));
 	if (!d->trans || !d->accept)
@@ -244,9 +399,6 @@ static int emit(const struct dfa_raw *r, struct part *P, struct dfa **out,
 	d = NULL;
 	rc = 0;
 out:
-	free(colcnt);
-	free(coloff);
-	free(col);
 	free(T);
 	free(newid);
 	free(queue);
@@ -257,137 +409,46 @@ out:
 int dfa_minimize(const struct dfa_raw *r, struct dfa **out, char *err,
 		 size_t errlen)
 {
-	uint32_t n = r->nstates, E, s, e, i, nl = 0, b, c;
-	uint32_t *roff = NULL, *rsrc = NULL, *live = NULL, *order = NULL;
-	uint64_t *keys = NULL;
-	uint32_t *sp = NULL, *bucket = NULL, cnt[257], touched[256];
-	uint8_t *rcls = NULL;
-	struct part P;
-	int rc = -ENOMEM;
+	struct mini m;
+	int rc;
 
-	memset(&P, 0, sizeof(P));
-	if (!n || r->start == NONE)
+	if (!r->nstates || r->start == NONE)
 		return dead_only(out);
-	E = r->eoff[n];
-	roff = calloc(n + 1, sizeof(*roff));
-	rsrc = malloc((E + 1) * sizeof(*rsrc));
-	rcls = malloc(E + 1);
-	live = calloc(n, sizeof(*live));
-	order = malloc(n * sizeof(*order));
-	if (!roff || !rsrc || !rcls || !live || !order)
+	memset(&m, 0, sizeof(m));
+	m.r = r;
+	if ((rc = find_live(&m)))
 		goto out;
-	/* reverse edges, by target */
-	for (e = 0; e < E; e++)
-		roff[r->eto[e] + 1]++;
-	for (s = 1; s <= n; s++)
-		roff[s] += roff[s - 1];
-	for (s = 0; s < n; s++)
-		for (e = r->eoff[s]; e < r->eoff[s + 1]; e++) {
-			uint32_t t = r->eto[e];
-
-			rsrc[roff[t]] = s;
-			rcls[roff[t]++] = r->ecls[e];
-		}
-	for (s = n; s > 0; s--)
-		roff[s] = roff[s - 1];
-	roff[0] = 0;
-	/* co-reachability of a nonzero accept id (order[] as the queue) */
-	for (s = 0; s < n; s++)
-		if (r->accept[s]) {
-			live[s] = 1;
-			order[nl++] = s;
-		}
-	for (i = 0; i < nl; i++)
-		for (e = roff[order[i]]; e < roff[order[i] + 1]; e++)
-			if (!live[rsrc[e]]) {
-				live[rsrc[e]] = 1;
-				order[nl++] = rsrc[e];
-			}
-	if (!live[r->start]) {
+	if (!m.live[r->start]) {
 		rc = dead_only(out);
 		goto out;
 	}
-	P.elems = malloc(nl * sizeof(*P.elems));
-	P.loc = malloc(n * sizeof(*P.loc));
-	P.blk = malloc(n * sizeof(*P.blk));
-	P.first = malloc(nl * sizeof(*P.first));
-	P.end = malloc(nl * sizeof(*P.end));
-	P.mid = malloc(nl * sizeof(*P.mid));
-	P.touched = malloc(nl * sizeof(*P.touched));
-	P.w = malloc(nl * sizeof(*P.w));
-	P.inw = calloc(nl, 1);
-	sp = malloc(nl * sizeof(*sp));
-	keys = malloc(nl * sizeof(*keys));
-	bucket = malloc((E + 1) * sizeof(*bucket));
-	if (!P.elems || !P.loc || !P.blk || !P.first || !P.end || !P.mid ||
-	    !P.touched || !P.w || !P.inw || !sp || !bucket || !keys)
+	if ((rc = part_init(&m)) || (rc = refine(&m)) ||
+	    (rc = merge_classes(&m)))
 		goto out;
-	/* initial blocks: equal accept ids */
-	for (i = 0; i < nl; i++)
-		keys[i] = (uint64_t)r->accept[order[i]] << 32 | order[i];
-	qsort(keys, nl, sizeof(*keys), cmp64);
-	for (i = 0; i < nl; i++)
-		order[i] = (uint32_t)keys[i];
-	for (s = 0; s < n; s++)
-		P.blk[s] = NONE;
-	for (i = 0; i < nl; i++) {
-		s = order[i];
-		if (i == 0 || r->accept[s] != r->accept[order[i - 1]]) {
-			b = P.nblocks++;
-			P.first[b] = P.mid[b] = i;
-			P.inw[b] = 1;
-			P.w[P.nw++] = b;
-		}
-		P.end[P.nblocks - 1] = i + 1;
-		P.elems[i] = s;
-		P.loc[s] = i;
-		P.blk[s] = P.nblocks - 1;
+	if ((uint64_t)(m.P.nblocks + 1) * m.k2 > DFA_MAX_CELLS) {
+		seterr(err, errlen, "automaton table too large");
+		rc = -E2BIG;
+		goto out;
 	}
-	while (P.nw) {
-		uint32_t B = P.w[--P.nw], ns = 0, nt = 0, k;
-
-		P.inw[B] = 0;
-		for (i = P.first[B]; i < P.end[B]; i++)
-			sp[ns++] = P.elems[i];
-		/* in-edges of the splitter, bucketed by class */
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < ns; i++)
-			for (e = roff[sp[i]]; e < roff[sp[i] + 1]; e++)
-				if (cnt[rcls[e] + 1]++ == 0)
-					touched[nt++] = rcls[e];
-		for (c = 1; c <= r->nclasses; c++)
-			cnt[c] += cnt[c - 1];
-		for (i = 0; i < ns; i++)
-			for (e = roff[sp[i]]; e < roff[sp[i] + 1]; e++)
-				bucket[cnt[rcls[e]]++] = rsrc[e];
-		for (k = 0; k < nt; k++) {
-			c = touched[k];
-			for (e = c ? cnt[c - 1] : 0; e < cnt[c]; e++)
-				if (P.blk[bucket[e]] != NONE) /* always live */
-					mark(&P, bucket[e]);
-			split(&P);
-		}
-	}
-	rc = emit(r, &P, out, err, errlen);
+	rc = emit(&m, out);
 out:
 	if (rc == -ENOMEM)
 		seterr(err, errlen, "out of memory");
-	free(roff);
-	free(rsrc);
-	free(rcls);
-	free(live);
-	free(order);
-	free(sp);
-	free(bucket);
-	free(keys);
-	free(P.elems);
-	free(P.loc);
-	free(P.blk);
-	free(P.first);
-	free(P.end);
-	free(P.mid);
-	free(P.touched);
-	free(P.w);
-	free(P.inw);
+	free(m.roff);
+	free(m.rsrc);
+	free(m.rcls);
+	free(m.live);
+	free(m.order);
+	free(m.P.elems);
+	free(m.P.loc);
+	free(m.P.blk);
+	free(m.P.first);
+	free(m.P.end);
+	free(m.P.mid);
+	free(m.P.touched);
+	free(m.P.w);
+	free(m.P.inw);
+	free(m.colcnt);
+	free(m.col);
 	return rc;
 }
