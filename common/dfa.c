@@ -6,11 +6,7 @@
  * an end marker, an "accept position" carrying the rule id. All patterns
  * share one position space; the start set is the union of their firstpos.
  *
- * dfa_build() splits the bytes into equivalence classes (bytes no leaf
- * distinguishes), runs the subset construction over those classes (a DFA
- * state is a sorted set of positions; its accept id comes from combine()
- * on the rule ids of the accept positions it holds, asked once per
- * distinct set), then hands the sparse result to dfa_minimize().
+ * dfa_build() (dfa_subset.c) turns the positions into a DFA.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,38 +15,13 @@
 
 #include "dfa_int.h"
 
-/* Limits beyond DFA_MAX_STATES: followpos entries over all patterns, and
- * position entries over all DFA states during the subset construction. */
-#define DFA_MAX_FOLLOW (1u << 26)
-#define DFA_MAX_POOL (1u << 27)
-#define POS_ACCEPT UINT32_MAX
-
-struct vec32 {
-	uint32_t *v;
-	size_t n, cap;
-};
-
-struct dfa_builder {
-	struct aare_tree tree;
-	struct vec32 pos_set;  /* per position: set id, or POS_ACCEPT */
-	struct vec32 pos_rule; /* per position: rule id (accept positions) */
-	struct vec32 fol_off;  /* per position + 1: offsets into fol */
-	struct vec32 fol;
-	struct vec32 starts;   /* firstpos of every pattern */
-	struct aare_bset *sets; /* distinct byte sets of all leaves */
-	size_t nsets, setcap;
-	uint32_t *set_ht;      /* open addressing: set id + 1, 0 = empty */
-	size_t set_htcap;
-	struct vec32 edges;    /* scratch of one dfa_add: (from, to) pairs */
-};
-
 /* The positions a subtree starts and ends with. */
 struct gres {
 	int nullable;
 	struct vec32 first, last;
 };
 
-static int vpush(struct vec32 *v, uint32_t x)
+int dfa_vpush(struct vec32 *v, uint32_t x)
 {
 	uint32_t *nv;
 	size_t ncap;
@@ -67,7 +38,7 @@ static int vpush(struct vec32 *v, uint32_t x)
 	return 0;
 }
 
-static int vreserve(struct vec32 *v, size_t need)
+int dfa_vreserve(struct vec32 *v, size_t need)
 {
 	uint32_t *nv;
 	size_t ncap = v->cap ? v->cap : 16;
@@ -84,9 +55,9 @@ static int vreserve(struct vec32 *v, size_t need)
 	return 0;
 }
 
-static int vappend(struct vec32 *v, const struct vec32 *w)
+int dfa_vappend(struct vec32 *v, const struct vec32 *w)
 {
-	if (vreserve(v, v->n + w->n))
+	if (dfa_vreserve(v, v->n + w->n))
 		return -ENOMEM;
 	if (w->n)
 		memcpy(v->v + v->n, w->v, w->n * sizeof(*w->v));
@@ -94,7 +65,7 @@ static int vappend(struct vec32 *v, const struct vec32 *w)
 	return 0;
 }
 
-static void vfree(struct vec32 *v)
+void dfa_vfree(struct vec32 *v)
 {
 	free(v->v);
 	memset(v, 0, sizeof(*v));
@@ -106,7 +77,7 @@ static uint64_t mix(uint64_t h, uint64_t x)
 	return h ^ (h >> 29);
 }
 
-static uint64_t hash32(const uint32_t *v, size_t n)
+uint64_t dfa_hash32(const uint32_t *v, size_t n)
 {
 	uint64_t h = n;
 
@@ -115,7 +86,7 @@ static uint64_t hash32(const uint32_t *v, size_t n)
 	return h;
 }
 
-static void seterr(char *err, size_t errlen, const char *msg)
+void dfa_seterr(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
 		snprintf(err, errlen, "%s", msg);
@@ -128,7 +99,7 @@ struct dfa_builder *dfa_builder_new(void)
 	if (!b)
 		return NULL;
 	aare_tree_init(&b->tree);
-	if (vpush(&b->fol_off, 0)) {
+	if (dfa_vpush(&b->fol_off, 0)) {
 		free(b);
 		return NULL;
 	}
@@ -140,12 +111,12 @@ void dfa_builder_free(struct dfa_builder *b)
 	if (!b)
 		return;
 	aare_tree_fini(&b->tree);
-	vfree(&b->pos_set);
-	vfree(&b->pos_rule);
-	vfree(&b->fol_off);
-	vfree(&b->fol);
-	vfree(&b->starts);
-	vfree(&b->edges);
+	dfa_vfree(&b->pos_set);
+	dfa_vfree(&b->pos_rule);
+	dfa_vfree(&b->fol_off);
+	dfa_vfree(&b->fol);
+	dfa_vfree(&b->starts);
+	dfa_vfree(&b->edges);
 	free(b->sets);
 	free(b->set_ht);
 	free(b);
@@ -166,7 +137,7 @@ static int set_intern(struct dfa_builder *b, const struct aare_bset *s,
 		if (!ht)
 			return -ENOMEM;
 		for (i = 0; i < b->nsets; i++) {
-			size_t h = hash32((const uint32_t *)&b->sets[i], 8);
+			size_t h = dfa_hash32((const uint32_t *)&b->sets[i], 8);
 
 			while (ht[h & (ncap - 1)])
 				h++;
@@ -177,7 +148,7 @@ static int set_intern(struct dfa_builder *b, const struct aare_bset *s,
 		b->set_htcap = ncap;
 	}
 	mask = b->set_htcap - 1;
-	for (i = hash32((const uint32_t *)s, 8);; i++) {
+	for (i = dfa_hash32((const uint32_t *)s, 8);; i++) {
 		uint32_t e = b->set_ht[i & mask];
 
 		if (!e)
@@ -208,7 +179,7 @@ static int new_pos(struct dfa_builder *b, uint32_t set, uint32_t rule,
 	if (b->pos_set.n >= UINT32_MAX - 1)
 		return -E2BIG;
 	*p = (uint32_t)b->pos_set.n;
-	if (vpush(&b->pos_set, set) || vpush(&b->pos_rule, rule))
+	if (dfa_vpush(&b->pos_set, set) || dfa_vpush(&b->pos_rule, rule))
 		return -ENOMEM;
 	return 0;
 }
@@ -223,7 +194,7 @@ static int link_all(struct dfa_builder *b, const struct vec32 *from,
 		return 0;
 	if (b->fol.n + b->edges.n / 2 + from->n * to->n > DFA_MAX_FOLLOW)
 		return -E2BIG;
-	if (vreserve(&b->edges, b->edges.n + 2 * from->n * to->n))
+	if (dfa_vreserve(&b->edges, b->edges.n + 2 * from->n * to->n))
 		return -ENOMEM;
 	for (i = 0; i < from->n; i++)
 		for (j = 0; j < to->n; j++) {
@@ -235,8 +206,8 @@ static int link_all(struct dfa_builder *b, const struct vec32 *from,
 
 static void gfree(struct gres *g)
 {
-	vfree(&g->first);
-	vfree(&g->last);
+	dfa_vfree(&g->first);
+	dfa_vfree(&g->last);
 }
 
 /* nullable, firstpos, lastpos of a subtree; followpos edges as a side
@@ -257,7 +228,7 @@ static int glu(struct dfa_builder *b, uint32_t node, struct gres *r)
 	case AARE_SET:
 		if ((rc = set_intern(b, &b->tree.sets[nd.a], &sid)) ||
 		    (rc = new_pos(b, sid, 0, &p)) ||
-		    (rc = vpush(&r->first, p)) || (rc = vpush(&r->last, p)))
+		    (rc = dfa_vpush(&r->first, p)) || (rc = dfa_vpush(&r->last, p)))
 			return rc;
 		return 0;
 	case AARE_STAR:
@@ -281,8 +252,8 @@ static int glu(struct dfa_builder *b, uint32_t node, struct gres *r)
 	if (nd.op == AARE_ALT) {
 		for (i = 0; i < nd.n && !rc; i++) {
 			r->nullable |= k[i].nullable;
-			if (!(rc = vappend(&r->first, &k[i].first)))
-				rc = vappend(&r->last, &k[i].last);
+			if (!(rc = dfa_vappend(&r->first, &k[i].first)))
+				rc = dfa_vappend(&r->last, &k[i].last);
 		}
 		goto out;
 	}
@@ -296,12 +267,12 @@ static int glu(struct dfa_builder *b, uint32_t node, struct gres *r)
 				break;
 		}
 	for (i = 0; i < nd.n && !rc; i++) {
-		rc = vappend(&r->first, &k[i].first);
+		rc = dfa_vappend(&r->first, &k[i].first);
 		if (!k[i].nullable)
 			break;
 	}
 	for (i = nd.n; i-- > 0 && !rc;) {
-		rc = vappend(&r->last, &k[i].last);
+		rc = dfa_vappend(&r->last, &k[i].last);
 		if (!k[i].nullable)
 			break;
 	}
@@ -326,15 +297,15 @@ static int add_tree(struct dfa_builder *b, uint32_t root, uint32_t rule_id,
 	b->edges.n = 0;
 	rc = glu(b, root, &g);
 	if (!rc && !(rc = new_pos(b, POS_ACCEPT, rule_id, &a)) &&
-	    !(rc = vpush(&acc, a)) && !(rc = link_all(b, &g.last, &acc)) &&
-	    !(rc = vappend(&b->starts, &g.first)) && g.nullable)
-		rc = vpush(&b->starts, a);
-	vfree(&acc);
+	    !(rc = dfa_vpush(&acc, a)) && !(rc = link_all(b, &g.last, &acc)) &&
+	    !(rc = dfa_vappend(&b->starts, &g.first)) && g.nullable)
+		rc = dfa_vpush(&b->starts, a);
+	dfa_vfree(&acc);
 	gfree(&g);
 	np = b->pos_set.n - base;
 	/* followpos into CSR: count per source, prefix sums, scatter */
-	if (!rc && !(rc = vreserve(&b->fol_off, b->fol_off.n + np)) &&
-	    !(rc = vreserve(&b->fol, nfol + b->edges.n / 2))) {
+	if (!rc && !(rc = dfa_vreserve(&b->fol_off, b->fol_off.n + np)) &&
+	    !(rc = dfa_vreserve(&b->fol, nfol + b->edges.n / 2))) {
 		uint32_t *off = b->fol_off.v + base; /* off[0] is set */
 
 		for (i = 1; i <= np; i++)
@@ -354,14 +325,14 @@ static int add_tree(struct dfa_builder *b, uint32_t root, uint32_t rule_id,
 	}
 	b->edges.n = 0;
 	if (b->edges.cap > (1u << 20)) /* do not keep a huge scratch */
-		vfree(&b->edges);
+		dfa_vfree(&b->edges);
 	if (rc) { /* roll back this pattern */
 		b->pos_set.n = b->pos_rule.n = base;
 		b->fol_off.n = base + 1;
 		b->fol.n = nfol;
 		b->starts.n = nstarts;
 		/* sets interned meanwhile stay: harmless */
-		seterr(err, errlen, rc == -E2BIG ?
+		dfa_seterr(err, errlen, rc == -E2BIG ?
 		       "pattern too complex (followpos limit)" :
 		       "out of memory");
 	}
@@ -377,14 +348,14 @@ int dfa_add(struct dfa_builder *b, const char *aare, size_t len,
 	if (col)
 		*col = 0;
 	if (!b || (!aare && len)) {
-		seterr(err, errlen, "invalid argument");
+		dfa_seterr(err, errlen, "invalid argument");
 		return -EINVAL;
 	}
 	aare_tree_reset(&b->tree);
 	rc = aare_parse(&b->tree, aare ? aare : "", len, &root, err, errlen,
 			col);
 	if (rc == -ENOMEM)
-		seterr(err, errlen, "out of memory");
+		dfa_seterr(err, errlen, "out of memory");
 	if (rc)
 		return rc;
 	return add_tree(b, root, rule_id, err, errlen);
@@ -403,7 +374,7 @@ int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
 	if (col)
 		*col = 0;
 	if (!b || (!a && alen) || (!c && clen)) {
-		seterr(err, errlen, "invalid argument");
+		dfa_seterr(err, errlen, "invalid argument");
 		return -EINVAL;
 	}
 	aare_tree_reset(&b->tree);
@@ -418,455 +389,8 @@ int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
 	if (!rc && !(rc = aare_set_add(&b->tree, &nul, &kids[1])))
 		rc = aare_node_add(&b->tree, AARE_CAT, 0, kids, 3, &kids[0]);
 	if (rc == -ENOMEM)
-		seterr(err, errlen, "out of memory");
+		dfa_seterr(err, errlen, "out of memory");
 	if (rc)
 		return rc;
 	return add_tree(b, kids[0], rule_id, err, errlen);
-}
-
-/* LSD radix sort, 8 bits a pass, as many passes as the largest value
- * needs, for the large position and rule id sets. Sorted input (rule ids
- * usually are) returns at once. */
-static void radix32(uint32_t *v, uint32_t *tmp, size_t n)
-{
-	size_t cnt[256], i, sh;
-	uint32_t *src = v, *dst = tmp, *sw, max = 0;
-	int sorted = 1;
-
-	for (i = 0; i < n; i++) {
-		if (v[i] > max)
-			max = v[i];
-		if (i && v[i] < v[i - 1])
-			sorted = 0;
-	}
-	if (sorted)
-		return;
-	for (sh = 0; sh < 32 && (sh == 0 || max >> sh); sh += 8) {
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < n; i++)
-			cnt[(src[i] >> sh) & 255]++;
-		for (i = 1; i < 256; i++)
-			cnt[i] += cnt[i - 1];
-		for (i = n; i-- > 0;)
-			dst[--cnt[(src[i] >> sh) & 255]] = src[i];
-		sw = src;
-		src = dst;
-		dst = sw;
-	}
-	if (src != v)
-		memcpy(v, src, n * sizeof(*v));
-}
-
-/* Insertion sort for short lists, radix sort (scratch tmp) otherwise. */
-static void sort32(uint32_t *v, uint32_t *tmp, size_t n)
-{
-	size_t i, j;
-	uint32_t x;
-
-	if (n > 32) {
-		radix32(v, tmp, n);
-		return;
-	}
-	for (i = 1; i < n; i++) {
-		x = v[i];
-		for (j = i; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
-/* A hash set of uint32 lists stored back to back in `pool`: the DFA
- * states (position sets) and the combine() cache (rule id sets). */
-struct listset {
-	struct vec32 pool;
-	struct vec32 off;   /* n + 1 */
-	uint64_t *hash;     /* per list */
-	size_t hashcap;
-	uint32_t *ht;       /* list index + 1 */
-	size_t htcap;
-};
-
-static void ls_free(struct listset *s)
-{
-	vfree(&s->pool);
-	vfree(&s->off);
-	free(s->hash);
-	free(s->ht);
-}
-
-/* Finds list v[0..n) or appends it; *id is its index, *added whether new. */
-static int ls_get(struct listset *s, const uint32_t *v, size_t n,
-		  size_t maxpool, uint32_t *id, int *added)
-{
-	uint64_t h = hash32(v, n);
-	size_t cnt = s->off.n ? s->off.n - 1 : 0, i, mask;
-
-	if (!s->off.n && vpush(&s->off, 0))
-		return -ENOMEM;
-	if (cnt * 2 >= s->htcap) {
-		size_t ncap = s->htcap ? s->htcap * 2 : 1024;
-		uint32_t *ht = calloc(ncap, sizeof(*ht));
-
-		if (!ht)
-			return -ENOMEM;
-		for (i = 0; i < cnt; i++) {
-			size_t k = (size_t)s->hash[i];
-
-			while (ht[k & (ncap - 1)])
-				k++;
-			ht[k & (ncap - 1)] = (uint32_t)i + 1;
-		}
-		free(s->ht);
-		s->ht = ht;
-		s->htcap = ncap;
-	}
-	mask = s->htcap - 1;
-	for (i = (size_t)h;; i++) {
-		uint32_t e = s->ht[i & mask];
-		const uint32_t *w;
-
-		if (!e)
-			break;
-		e--;
-		w = s->pool.v + s->off.v[e];
-		if (s->hash[e] == h && s->off.v[e + 1] - s->off.v[e] == n &&
-		    !memcmp(w, v, n * sizeof(*v))) {
-			*id = e;
-			*added = 0;
-			return 0;
-		}
-	}
-	if (s->pool.n + n > maxpool)
-		return -E2BIG;
-	if (cnt == s->hashcap) {
-		size_t ncap = s->hashcap ? s->hashcap * 2 : 1024;
-		uint64_t *nh = realloc(s->hash, ncap * sizeof(*nh));
-
-		if (!nh)
-			return -ENOMEM;
-		s->hash = nh;
-		s->hashcap = ncap;
-	}
-	if (vreserve(&s->pool, s->pool.n + n) || vpush(&s->off, 0))
-		return -ENOMEM;
-	if (n)
-		memcpy(s->pool.v + s->pool.n, v, n * sizeof(*v));
-	s->pool.n += n;
-	s->off.v[cnt + 1] = (uint32_t)s->pool.n;
-	s->hash[cnt] = h;
-	s->ht[i & mask] = (uint32_t)cnt + 1;
-	*id = (uint32_t)cnt;
-	*added = 1;
-	return 0;
-}
-
-/* Scratch of the subset construction. */
-struct subset {
-	const struct dfa_builder *b;
-	uint32_t nclasses;
-	uint32_t *set_coff;  /* per set id + 1: offsets into set_cls */
-	uint8_t *set_cls;    /* class lists of each set */
-	struct listset states;
-	struct listset rules;
-	struct vec32 rule_acc; /* accept id per rules list */
-	uint32_t *stamp;     /* per position */
-	uint32_t gen;
-	struct vec32 src, tmp, tmp2, ids;
-	dfa_combine_fn combine;
-	void *ctx;
-	struct dfa_raw raw;
-	size_t ecap, nedges;
-};
-
-/* Byte classes: refine {all bytes} by every interned set, so two bytes
- * share a class iff every leaf accepts both or neither. */
-static int make_classes(struct subset *S)
-{
-	const struct dfa_builder *b = S->b;
-	uint16_t cls[256], map[256][2];
-	uint32_t n = 1, i, c, k, tot = 0;
-
-	memset(cls, 0, sizeof(cls));
-	for (i = 0; i < b->nsets; i++) {
-		uint32_t nn = 0;
-
-		memset(map, 0xff, sizeof(map));
-		for (c = 0; c < 256; c++) {
-			int in = bset_has(&b->sets[i], c);
-
-			if (map[cls[c]][in] == 0xffff)
-				map[cls[c]][in] = (uint16_t)nn++;
-			cls[c] = map[cls[c]][in];
-		}
-		n = nn;
-	}
-	S->nclasses = n;
-	for (c = 0; c < 256; c++)
-		S->raw.cls[c] = (uint8_t)cls[c];
-	S->set_coff = calloc(b->nsets + 1, sizeof(*S->set_coff));
-	S->set_cls = malloc((b->nsets ? b->nsets : 1) * 256);
-	if (!S->set_coff || !S->set_cls)
-		return -ENOMEM;
-	for (i = 0; i < b->nsets; i++) {
-		uint8_t seen[256];
-
-		memset(seen, 0, sizeof(seen));
-		for (c = 0; c < 256; c++) {
-			k = cls[c];
-			if (!seen[k] && bset_has(&b->sets[i], c))
-				S->set_cls[tot++] = (uint8_t)k;
-			seen[k] = 1;
-		}
-		S->set_coff[i + 1] = tot;
-	}
-	return 0;
-}
-
-/* The accept id of a state holding the accept positions' rules in ids. */
-static int accept_of(struct subset *S, char *err, size_t errlen,
-		     uint32_t *acc)
-{
-	uint32_t id, i, j;
-	int added, rc;
-	int64_t v;
-
-	*acc = 0;
-	if (!S->ids.n)
-		return 0;
-	sort32(S->ids.v, S->tmp2.v, S->ids.n);
-	for (i = j = 1; i < S->ids.n; i++)
-		if (S->ids.v[i] != S->ids.v[j - 1])
-			S->ids.v[j++] = S->ids.v[i];
-	S->ids.n = j;
-	if ((rc = ls_get(&S->rules, S->ids.v, S->ids.n, DFA_MAX_POOL, &id,
-			 &added))) {
-		if (rc == -E2BIG)
-			seterr(err, errlen, "too many distinct sets of "
-			       "matching rules");
-		return rc;
-	}
-	if (!added) {
-		*acc = S->rule_acc.v[id];
-		return 0;
-	}
-	v = S->combine(S->ctx, S->ids.v, S->ids.n);
-	if (v < 0) {
-		seterr(err, errlen, "combine() failed");
-		return v < INT32_MIN ? -EINVAL : (int)v;
-	}
-	if (v > UINT32_MAX) {
-		seterr(err, errlen, "combine() returned an accept id above "
-		       "UINT32_MAX");
-		return -ERANGE;
-	}
-	*acc = (uint32_t)v;
-	return vpush(&S->rule_acc, *acc);
-}
-
-static int add_edge(struct subset *S, uint32_t cls, uint32_t to)
-{
-	struct dfa_raw *r = &S->raw;
-	size_t n = S->nedges;
-
-	if (n == S->ecap) {
-		size_t ncap = S->ecap ? S->ecap * 2 : 4096;
-		uint8_t *nc = realloc(r->ecls, ncap);
-		uint32_t *nt;
-
-		if (!nc)
-			return -ENOMEM;
-		r->ecls = nc;
-		nt = realloc(r->eto, ncap * sizeof(*nt));
-		if (!nt)
-			return -ENOMEM;
-		r->eto = nt;
-		S->ecap = ncap;
-	}
-	r->ecls[n] = (uint8_t)cls;
-	r->eto[n] = to;
-	S->nedges++;
-	return 0;
-}
-
-/* Successors of state i: for each class, the union of followpos(p) over
- * the positions p of i whose set holds that class. */
-static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
-{
-	const struct dfa_builder *b = S->b;
-	uint32_t cnt[257], touched[256], tscratch[256], nt = 0, k, c, id;
-	const uint32_t *st;
-	size_t m, j, q, stn;
-	int added, rc;
-
-	memset(cnt, 0, sizeof(cnt));
-	S->ids.n = 0;
-	stn = S->states.off.v[i];
-	m = S->states.off.v[i + 1] - stn;
-	st = S->states.pool.v + stn;
-	for (j = 0; j < m; j++) {
-		uint32_t sid = b->pos_set.v[st[j]];
-
-		if (sid == POS_ACCEPT) {
-			if ((rc = vpush(&S->ids, b->pos_rule.v[st[j]])))
-				return rc;
-			continue;
-		}
-		for (k = S->set_coff[sid]; k < S->set_coff[sid + 1]; k++)
-			if (cnt[S->set_cls[k] + 1]++ == 0)
-				touched[nt++] = S->set_cls[k];
-	}
-	if ((rc = accept_of(S, err, errlen, &S->raw.accept[i])))
-		return rc;
-	/* bucket the positions by class (counting sort) */
-	for (c = 1; c <= S->nclasses; c++)
-		cnt[c] += cnt[c - 1];
-	if ((rc = vreserve(&S->src, cnt[S->nclasses])))
-		return rc;
-	st = S->states.pool.v + stn;
-	for (j = 0; j < m; j++) {
-		uint32_t sid = b->pos_set.v[st[j]];
-
-		if (sid == POS_ACCEPT)
-			continue;
-		for (k = S->set_coff[sid]; k < S->set_coff[sid + 1]; k++)
-			S->src.v[cnt[S->set_cls[k]]++] = st[j];
-	}
-	/* cnt[c] is now the end of class c's bucket, cnt[c-1] its start */
-	sort32(touched, tscratch, nt);
-	for (k = 0; k < nt; k++) {
-		c = touched[k];
-		if (++S->gen == 0) {
-			memset(S->stamp, 0, b->pos_set.n * sizeof(*S->stamp));
-			S->gen = 1;
-		}
-		S->tmp.n = 0;
-		/* tmp was reserved for every position: no bound checks */
-		for (j = c ? cnt[c - 1] : 0; j < cnt[c]; j++) {
-			uint32_t p = S->src.v[j];
-
-			for (q = b->fol_off.v[p]; q < b->fol_off.v[p + 1]; q++) {
-				uint32_t t = b->fol.v[q];
-
-				if (S->stamp[t] != S->gen) {
-					S->stamp[t] = S->gen;
-					S->tmp.v[S->tmp.n++] = t;
-				}
-			}
-		}
-		if (!S->tmp.n)
-			continue;
-		sort32(S->tmp.v, S->tmp2.v, S->tmp.n);
-		rc = ls_get(&S->states, S->tmp.v, S->tmp.n, DFA_MAX_POOL, &id,
-			    &added);
-		if (rc == -E2BIG) {
-			seterr(err, errlen, "automaton too large (position "
-			       "sets of its states exceed the limit)");
-			return rc;
-		}
-		if (rc)
-			return rc;
-		if (added && id + 2 > DFA_MAX_STATES) { /* + the dead state */
-			snprintf(err, err ? errlen : 0, "automaton needs more "
-				 "than %u states (patterns too ambiguous, e.g. "
-				 "many '**' mixed with '*' or '?')",
-				 DFA_MAX_STATES);
-			return -E2BIG;
-		}
-		if ((rc = add_edge(S, c, id)))
-			return rc;
-	}
-	return 0;
-}
-
-static void subset_free(struct subset *S)
-{
-	free(S->set_coff);
-	free(S->set_cls);
-	ls_free(&S->states);
-	ls_free(&S->rules);
-	vfree(&S->rule_acc);
-	free(S->stamp);
-	vfree(&S->src);
-	vfree(&S->tmp);
-	vfree(&S->tmp2);
-	vfree(&S->ids);
-	free(S->raw.eoff);
-	free(S->raw.ecls);
-	free(S->raw.eto);
-	free(S->raw.accept);
-}
-
-int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
-	      struct dfa **out, char *err, size_t errlen)
-{
-	struct subset S;
-	size_t cap = 0, cnt;
-	uint32_t id, i;
-	int added, rc;
-
-	if (err && errlen)
-		err[0] = '\0';
-	if (!b || !combine || !out) {
-		seterr(err, errlen, "invalid argument");
-		return -EINVAL;
-	}
-	*out = NULL;
-	memset(&S, 0, sizeof(S));
-	S.b = b;
-	S.combine = combine;
-	S.ctx = ctx;
-	S.raw.start = UINT32_MAX;
-	if ((rc = make_classes(&S)))
-		goto out;
-	S.raw.nclasses = S.nclasses;
-	S.stamp = calloc(b->pos_set.n + 1, sizeof(*S.stamp));
-	if (!S.stamp || vreserve(&S.tmp, b->pos_set.n + 1) ||
-	    vreserve(&S.tmp2, b->pos_set.n + 1)) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (b->starts.n) {
-		S.tmp.n = 0;
-		if ((rc = vappend(&S.tmp, &b->starts)))
-			goto out;
-		sort32(S.tmp.v, S.tmp2.v, S.tmp.n);
-		for (i = cnt = 1; i < S.tmp.n; i++)
-			if (S.tmp.v[i] != S.tmp.v[cnt - 1])
-				S.tmp.v[cnt++] = S.tmp.v[i];
-		S.tmp.n = cnt;
-		if ((rc = ls_get(&S.states, S.tmp.v, S.tmp.n, DFA_MAX_POOL,
-				 &id, &added)))
-			goto out;
-		S.raw.start = 0;
-	}
-	/* states are numbered in discovery order; expand them in order.
-	 * expand(i) writes accept[i] and the edges of i, then eoff[i + 1]. */
-	for (i = 0; S.states.off.n && i < S.states.off.n - 1; i++) {
-		if (i + 1 > cap) {
-			void *ne, *na;
-
-			cap = cap ? cap * 2 : 1024;
-			ne = realloc(S.raw.eoff, (cap + 1) * sizeof(uint32_t));
-			if (ne)
-				S.raw.eoff = ne;
-			na = realloc(S.raw.accept, cap * sizeof(uint32_t));
-			if (na)
-				S.raw.accept = na;
-			if (!ne || !na) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			S.raw.eoff[0] = 0;
-		}
-		if ((rc = expand(&S, i, err, errlen)))
-			goto out;
-		S.raw.eoff[i + 1] = (uint32_t)S.nedges;
-	}
-	S.raw.nstates = S.states.off.n ? (uint32_t)(S.states.off.n - 1) : 0;
-	rc = dfa_minimize(&S.raw, out, err, errlen);
-out:
-	if (rc == -ENOMEM)
-		seterr(err, errlen, "out of memory");
-	subset_free(&S);
-	return rc;
 }

@@ -1,8 +1,9 @@
-/* dfa_int.h: private pieces shared by aare.c, dfa.c, dfa_min.c, dfa_run.c.
+/* dfa_int.h: private pieces of aare.c, dfa.c, dfa_subset.c, dfa_min.c,
+ * dfa_run.c.
  *
  * Pipeline: AARE text -> syntax tree (aare.c) -> Glushkov positions with
  * followpos sets (dfa.c) -> subset construction into a "raw" DFA with
- * sparse edges (dfa.c) -> Hopcroft minimization on accept ids and a
+ * sparse edges (dfa_subset.c) -> Hopcroft minimization on accept ids and a
  * canonical dense table (dfa_min.c) -> match/walk/save/load (dfa_run.c).
  */
 #ifndef CAPGATE_DFA_INT_H
@@ -70,6 +71,40 @@ int aare_set_add(struct aare_tree *t, const struct aare_bset *set,
  * the message and *col the 0-based offset of the problem. */
 int aare_parse(struct aare_tree *t, const char *s, size_t len,
 	       uint32_t *root, char *err, size_t errlen, size_t *col);
+
+/* ---- builder internals (dfa.c), used by dfa_subset.c ---- */
+
+/* Limits beyond DFA_MAX_STATES: followpos entries over all patterns, and
+ * position entries over all DFA states during the subset construction. */
+#define DFA_MAX_FOLLOW (1u << 26)
+#define DFA_MAX_POOL (1u << 27)
+#define POS_ACCEPT UINT32_MAX
+
+struct vec32 {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+struct dfa_builder {
+	struct aare_tree tree;
+	struct vec32 pos_set;  /* per position: set id, or POS_ACCEPT */
+	struct vec32 pos_rule; /* per position: rule id (accept positions) */
+	struct vec32 fol_off;  /* per position + 1: offsets into fol */
+	struct vec32 fol;
+	struct vec32 starts;   /* firstpos of every pattern */
+	struct aare_bset *sets; /* distinct byte sets of all leaves */
+	size_t nsets, setcap;
+	uint32_t *set_ht;      /* open addressing: set id + 1, 0 = empty */
+	size_t set_htcap;
+	struct vec32 edges;    /* scratch of one dfa_add: (from, to) pairs */
+};
+
+int dfa_vpush(struct vec32 *v, uint32_t x);
+int dfa_vreserve(struct vec32 *v, size_t need);
+int dfa_vappend(struct vec32 *v, const struct vec32 *w);
+void dfa_vfree(struct vec32 *v);
+uint64_t dfa_hash32(const uint32_t *v, size_t n);
+void dfa_seterr(char *err, size_t errlen, const char *msg);
 
 /* Output of the subset construction: a DFA with sparse edges (missing
  * edges go to an implicit dead state). */
