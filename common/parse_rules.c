@@ -257,7 +257,7 @@ static const struct {
 	const char *name;
 	int af;
 } domains[] = {
-	{ "unspec", AF_UNSPEC }, { "unix", AF_UNIX }, { "local", -2 },
+	{ "unspec", AF_UNSPEC }, { "unix", AF_UNIX },
 	{ "inet", AF_INET }, { "ax25", AF_AX25 }, { "ipx", AF_IPX },
 	{ "appletalk", AF_APPLETALK }, { "netrom", AF_NETROM },
 	{ "bridge", AF_BRIDGE }, { "atmpvc", AF_ATMPVC }, { "x25", AF_X25 },
@@ -375,6 +375,14 @@ static int parse_addr_kv(struct parser *P, struct toks *t, size_t *i,
 {
 	struct ptok *k = &t->v[*i];
 	bool ip = is_word(k, "ip"), port = is_word(k, "port");
+	if ((is_word(k, "label") || is_word(k, "interface")) && *i + 2 < t->n &&
+	    (t->v[*i + 1].type == T_EQ || t->v[*i + 1].type == T_COLONEQ) &&
+	    (t->v[*i + 2].type == T_WORD || t->v[*i + 2].type == T_STRING)) {
+		/* labels and interfaces: checked, not enforced by nftables */
+		*i += 3;
+		*seen_any = true;
+		return 0;
+	}
 	if (!ip && !port)
 		return 1;
 	if (*i + 2 >= t->n + 0 || t->v[*i + 1].type != T_EQ ||
@@ -412,6 +420,9 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 {
 	struct net_rule *n = &r->net;
 	bool fine = false, has_type = false, has_proto = false, has_dom = false;
+	bool has_peer = false, local_only = false;
+	static const char *const local_words[] = { "create", "bind", "listen",
+		"shutdown", "getattr", "setattr", "getopt", "setopt", NULL };
 	n->access = NET_ALL;
 	n->local.port_hi = n->peer.port_hi = 65535;
 	n->deny = !!(r->qual & Q_DENY);
@@ -422,6 +433,8 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 		uint32_t acc = 0;
 		for (i++; i < t->n && t->v[i].type != T_RPAREN; i++) {
 			int j;
+			if (t->v[i].type == T_COMMA)
+				continue;
 			for (j = 0; net_access[j].name; j++)
 				if (is_word(&t->v[i], net_access[j].name))
 					break;
@@ -431,6 +444,8 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 				return -EINVAL;
 			}
 			acc |= net_access[j].bit;
+			for (int m = 0; local_words[m]; m++)
+				local_only |= is_word(&t->v[i], local_words[m]);
 		}
 		if (i >= t->n) {
 			diag_add(P->d, &t->end, 0, "unterminated access list");
@@ -440,9 +455,10 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 		n->access = acc;
 	} else if (i < t->n && t->v[i].type == T_WORD) {
 		for (int j = 0; net_access[j].name; j++)
-			if (is_word(&t->v[i], net_access[j].name) &&
-			    strlen(net_access[j].name) > 2) {
+			if (is_word(&t->v[i], net_access[j].name)) {
 				n->access = net_access[j].bit;
+				for (int m = 0; local_words[m]; m++)
+					local_only |= is_word(&t->v[i], local_words[m]);
 				i++;
 				break;
 			}
@@ -480,7 +496,8 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 			has_proto = true;
 			continue;
 		}
-		if (is_word(k, "ip") || is_word(k, "port")) {
+		if (is_word(k, "ip") || is_word(k, "port") || is_word(k, "interface") ||
+		    is_word(k, "label")) {
 			bool seen = false;
 			int rc = parse_addr_kv(P, t, &i, &n->local, &seen);
 			if (rc)
@@ -511,9 +528,15 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 				return -EINVAL;
 			}
 			fine = true;
+			has_peer = true;
 			continue;
 		}
 		diag_add(P->d, &k->loc, 0, "Invalid network entry '%s'", k->text);
+		return -EINVAL;
+	}
+	if (has_peer && local_only) {
+		diag_add(P->d, &t->v[0].loc, 0,
+			 "peer=( ) only applies to connect, accept, send and receive");
 		return -EINVAL;
 	}
 	if (fine && has_dom && n->family != AF_INET && n->family != AF_INET6) {
