@@ -1,0 +1,73 @@
+/* cg_plan.h: what `capgate exec` will mount, drop and apply, as plain data.
+ *
+ * Plan, then act (bubblewrap's SetupOp list walked by setup_newroot()):
+ * cg_plan_build() is pure (it asks the compiled policy and nothing else), so
+ * tests/unit/test_plan.c checks it; cg_apply.c walks it in the sandbox.
+ */
+#ifndef CAPGATE_CG_PLAN_H
+#define CAPGATE_CG_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "policy.h"
+
+enum cg_mop {
+	MOP_KEEP,      /* keep the fsgate view of dst across a later tmpfs on its parent */
+	MOP_PROC,      /* a fresh proc (the new pid namespace's) at dst */
+	MOP_RO_SELF,   /* bind dst onto itself read-only (optional: may be missing) */
+	MOP_RO_BIND,   /* bind host src at dst, read-only, recursively */
+	MOP_TMPFS,     /* a small tmpfs at dst (mode 0755) */
+	MOP_DEV,       /* bind the host device node src at dst (skipped if missing) */
+	MOP_DEVPTS,    /* a new devpts instance at dst */
+	MOP_SYMLINK,   /* symlink dst -> src */
+	MOP_RESTORE,   /* put back what MOP_KEEP kept, at dst */
+	MOP_REMOUNT_RO,/* make the mount at dst read-only */
+	MOP_SOCKET,    /* bind the host socket file src at dst */
+	MOP_MAX
+};
+
+struct cg_mount {
+	enum cg_mop op;
+	const char *src; /* host path, link target, or NULL */
+	const char *dst; /* path in the new root, absolute */
+};
+
+#define CG_PLAN_MAX_MOUNTS 48
+#define CG_PLAN_MAX_RLIMITS 16
+
+struct cg_plan_in {
+	bool complain;           /* --complain: log would-be denials, drop nothing */
+	uid_t uid;               /* the program's uid (owner of /dev nodes is root) */
+	const char *notify_socket; /* $NOTIFY_SOCKET, or NULL */
+};
+
+struct cg_plan {
+	struct cg_mount mounts[CG_PLAN_MAX_MOUNTS];
+	size_t nmounts;
+	bool drop_caps;          /* false in complain mode or for flags=(unconfined) */
+	uint64_t caps;           /* capabilities kept (bit N = CAP_N) */
+	struct rlimit_rule rlimits[CG_PLAN_MAX_RLIMITS]; /* lowered to these */
+	size_t nrlimits;
+	bool userns;             /* user namespaces may be created */
+	bool io_uring;           /* io_uring may be used */
+	bool complain;
+};
+
+/* Build the plan for profile `pr`. Returns 0 or -E2BIG (too many entries). */
+int cg_plan_build(const struct profile *pr, const struct cg_plan_in *in,
+		  struct cg_plan *out);
+
+/* The device nodes a profile may get in /dev, in plan order. */
+extern const char *const cg_dev_nodes[];
+
+/* The environment Px, Cx and Ux scrub (upstream's list: glibc drops exactly
+ * these when AT_SECURE is set), NULL-terminated. */
+extern const char *const cg_env_scrub[];
+bool cg_env_is_unsafe(const char *entry); /* "NAME=value" or "NAME" */
+
+const char *cg_mop_name(enum cg_mop op);
+
+#endif

@@ -1,0 +1,775 @@
+/* cg_super.c: exec transitions and the m permission (see cg_super.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/openat2.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <elf.h>
+
+#include "capgate/cg_apply.h"
+#include "capgate/cg_cgroup.h"
+#include "capgate/cg_super.h"
+
+#ifndef PTRACE_EVENT_STOP
+#define PTRACE_EVENT_STOP 128
+#endif
+
+enum who { WHO_INITIAL, WHO_CONFINED, WHO_UNCONFINED, WHO_UNKNOWN };
+
+/* ---- small helpers ---- */
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, len - 1);
+	int e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+static void get_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	if (read_file(path, buf, len) <= 0)
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* "Key:\tv1\tv2..." field `idx` (0-based) of /proc/<pid>/status. */
+static long status_field(pid_t pid, const char *key, int idx, int base)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	size_t kl = strlen(key);
+	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, key, kl) == 0 && l[kl] == ':') {
+			char *p = l + kl + 1;
+			for (int i = 0; i <= idx; i++) {
+				char *end;
+				long v = strtol(p, &end, base);
+				if (end == p)
+					return -1;
+				if (i == idx)
+					return v;
+				p = end;
+			}
+		}
+	}
+	return -1;
+}
+
+static uint64_t status_caps(pid_t pid, const char *key)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return 0;
+	char *p = strstr(buf, key);
+	return p ? strtoull(p + strlen(key) + 1, NULL, 16) : 0;
+}
+
+/* Label of a process from its cgroup. */
+static enum who who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
+		       char *label, size_t llen)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+	label[0] = '\0';
+	if (read_file(path, buf, sizeof buf) < 0)
+		return WHO_UNKNOWN;
+	char *l = strstr(buf, "0::/");
+	if (!l || (l != buf && l[-1] != '\n'))
+		return WHO_UNKNOWN;
+	char *cg = l + 4;
+	cg[strcspn(cg, "\n")] = '\0';
+	size_t n = strlen(s->inst);
+	if (strncmp(cg, s->inst, n) != 0)
+		return WHO_INITIAL;
+	const char *rest = cg + n;
+	if (*rest == '\0') {
+		*pr = s->base;
+		snprintf(label, llen, "%s", profile_name(s->base));
+		return WHO_CONFINED;
+	}
+	if (strcmp(rest, CG_UX_SUFFIX) == 0)
+		return WHO_UNCONFINED;
+	if (*rest != '/')
+		return WHO_INITIAL;
+	rest++;
+	/* unescape %2f and %25 */
+	size_t o = 0;
+	for (const char *p = rest; *p && *p != '/' && o + 1 < llen; p++) {
+		if (p[0] == '%' && p[1] == '2' && (p[2] == 'f' || p[2] == 'F')) {
+			label[o++] = '/';
+			p += 2;
+		} else if (p[0] == '%' && p[1] == '2' && p[2] == '5') {
+			label[o++] = '%';
+			p += 2;
+		} else {
+			label[o++] = *p;
+		}
+	}
+	label[o] = '\0';
+	*pr = policy_find(s->pol, label);
+	return *pr ? WHO_CONFINED : WHO_UNKNOWN;
+}
+
+/* A NUL-terminated string from the caller's memory. */
+static int read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t got = 0;
+	int r = -ENAMETOOLONG;
+	while (got < len) {
+		size_t chunk = 4096 - ((addr + got) & 4095);
+		if (chunk > len - got)
+			chunk = len - got;
+		ssize_t k = pread(fd, buf + got, chunk, (off_t)(addr + got));
+		if (k <= 0) {
+			r = -EFAULT;
+			break;
+		}
+		void *z = memchr(buf + got, '\0', (size_t)k);
+		got += (size_t)k;
+		if (z) {
+			r = 0;
+			break;
+		}
+	}
+	close(fd);
+	return r;
+}
+
+/* Open `path` as process `pid` would resolve it: in its root, relative to
+ * dirfd `dfd` (AT_FDCWD: its cwd). The result is an O_PATH fd and the
+ * canonical path as the sandbox sees it. */
+static int resolve(pid_t pid, int dfd, const char *path, bool nofollow,
+		   bool empty, char *canon, size_t clen)
+{
+	char buf[PATH_MAX * 2], link[128];
+	int fd = -1;
+	if (empty && !*path) {
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, dfd);
+		fd = open(link, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		goto canon;
+	}
+	if (!*path)
+		return -ENOENT;
+	if (strncmp(path, "/proc/self/", 11) == 0 || strncmp(path, "/proc/thread-self/", 18) == 0) {
+		/* The caller's /proc/self is not ours: go through the host's
+		 * /proc entry for the caller itself. */
+		const char *rest = strchr(path + 6, '/');
+		snprintf(buf, sizeof buf, "/proc/%d%s", (int)pid, rest);
+		fd = open(buf, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+		if (fd < 0)
+			return -errno;
+		goto canon;
+	}
+	if (path[0] == '/') {
+		snprintf(buf, sizeof buf, "%s", path);
+	} else {
+		char base[PATH_MAX];
+		if (dfd == AT_FDCWD)
+			snprintf(link, sizeof link, "/proc/%d/cwd", (int)pid);
+		else
+			snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)pid, dfd);
+		ssize_t n = readlink(link, base, sizeof base - 1);
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOENT;
+		base[n] = '\0';
+		if (base[0] != '/')
+			return -ENOENT;
+		if ((size_t)snprintf(buf, sizeof buf, "%s/%s", base, path) >= PATH_MAX)
+			return -ENAMETOOLONG;
+	}
+	snprintf(link, sizeof link, "/proc/%d/root", (int)pid);
+	int root = open(link, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0),
+		.resolve = RESOLVE_IN_ROOT,
+	};
+	fd = (int)syscall(SYS_openat2, root, buf, &how, sizeof how);
+	int e = errno;
+	close(root);
+	if (fd < 0)
+		return -e;
+canon:
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, canon, clen - 1);
+	if (n <= 0 || canon[0] != '/') {
+		close(fd);
+		return -ENOENT;
+	}
+	canon[n] = '\0';
+	return fd;
+}
+
+static void log_file(struct cg_super *s, enum audit_kind kind, const char *op,
+		     const char *prof, const char *name, const char *target,
+		     const char *info, pid_t pid, const char *mask, long fsuid,
+		     long ouid)
+{
+	struct audit_event ev;
+	char comm[32];
+	audit_event_init(&ev);
+	ev.kind = kind;
+	ev.operation = op;
+	ev.klass = "file";
+	ev.profile = prof;
+	ev.name = name;
+	ev.target = target;
+	ev.info = info;
+	ev.pid = pid;
+	get_comm(pid, comm, sizeof comm);
+	ev.comm = comm[0] ? comm : NULL;
+	ev.requested = mask;
+	if (kind != AUDIT_AUDIT)
+		ev.denied = mask;
+	ev.fsuid = fsuid;
+	ev.ouid = ouid;
+	if (kind == AUDIT_DENIED)
+		ev.error = -EACCES;
+	audit_emit(s->audit, &ev);
+}
+
+static int respond(struct cg_super *s, uint64_t id, int error, bool cont)
+{
+	struct seccomp_notif_resp *resp = calloc(1, s->resp_size);
+	if (!resp)
+		return -ENOMEM;
+	resp->id = id;
+	resp->error = cont ? 0 : -error;
+	resp->flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+	int r = ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
+	int e = errno;
+	free(resp);
+	return r < 0 ? -e : 0;
+}
+
+/* ---- transitions ---- */
+
+struct trans {
+	const struct profile *to; /* NULL: unconfined */
+	bool scrub;
+	char path[PATH_MAX];      /* the program decided on */
+	bool script;              /* "#!": the kernel runs an interpreter */
+};
+
+static int cgroup_for(struct cg_super *s, const struct profile *to, char *rel,
+		      size_t len)
+{
+	if (!to) {
+		snprintf(rel, len, "%s%s", s->inst, CG_UX_SUFFIX);
+		if (!s->ux_made && cg_mkdir(s->cgroot, rel) == 0)
+			s->ux_made = true;
+		return 0;
+	}
+	if (to == s->base) {
+		snprintf(rel, len, "%s", s->inst);
+		return 0;
+	}
+	char esc[256];
+	int r = cg_label_escape(profile_name(to), esc, sizeof esc);
+	if (r < 0)
+		return r;
+	snprintf(rel, len, "%s/%s", s->inst, esc);
+	for (unsigned i = 0; i < s->nlabels; i++)
+		if (s->labels[i] == to)
+			return 0;
+	if (s->nlabels >= CG_SUPER_MAX_LABELS)
+		return -E2BIG;
+	if ((r = cg_mkdir(s->cgroot, rel)) < 0)
+		return r;
+	if (s->attach && (r = s->attach(rel, to)) < 0)
+		return r;
+	s->labels[s->nlabels++] = to;
+	return 0;
+}
+
+#if defined(__x86_64__)
+/* Set AT_SECURE in the new program's auxiliary vector: rsp points at argc,
+ * then argv[], NULL, envp[], NULL, then (type, value) pairs. */
+static int set_at_secure(pid_t pid, uint64_t sp)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = -ENOENT;
+	uint64_t v, addr = sp;
+	if (pread(fd, &v, 8, (off_t)addr) != 8)
+		goto out;
+	addr += 8 * (v + 2); /* argc, argv[argc], NULL */
+	for (int i = 0; i < 100000; i++, addr += 8) { /* envp */
+		if (pread(fd, &v, 8, (off_t)addr) != 8)
+			goto out;
+		if (!v)
+			break;
+	}
+	addr += 8;
+	for (int i = 0; i < 128; i++, addr += 16) {
+		uint64_t kv[2];
+		if (pread(fd, kv, 16, (off_t)addr) != 16 || kv[0] == AT_NULL)
+			break;
+		if (kv[0] == AT_SECURE) {
+			uint64_t one = 1;
+			r = pwrite(fd, &one, 8, (off_t)addr + 8) == 8 ? 0 : -EIO;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* Run one system call in the stopped tracee (at a syscall-exit stop, so
+ * the kernel will not overwrite rax): put "syscall" at rip, single-step,
+ * put everything back. */
+static long inject(pid_t pid, long nr, long a0, long a1, long a2)
+{
+	struct user_regs_struct saved, r;
+	int st;
+	if (ptrace(PTRACE_GETREGS, pid, 0, &saved) < 0)
+		return -errno;
+	errno = 0;
+	long word = ptrace(PTRACE_PEEKTEXT, pid, (void *)saved.rip, 0);
+	if (errno)
+		return -errno;
+	long patched = (long)(((unsigned long)word & ~0xffffUL) | 0x050fUL);
+	if (ptrace(PTRACE_POKETEXT, pid, (void *)saved.rip, (void *)patched) < 0)
+		return -errno;
+	r = saved;
+	r.rax = (unsigned long)nr;
+	r.orig_rax = (unsigned long)-1;
+	r.rdi = (unsigned long)a0;
+	r.rsi = (unsigned long)a1;
+	r.rdx = (unsigned long)a2;
+	long ret = -EIO;
+	if (ptrace(PTRACE_SETREGS, pid, 0, &r) == 0 &&
+	    ptrace(PTRACE_SINGLESTEP, pid, 0, 0) == 0 &&
+	    waitpid(pid, &st, __WALL) == pid && WIFSTOPPED(st) &&
+	    ptrace(PTRACE_GETREGS, pid, 0, &r) == 0)
+		ret = (long)r.rax;
+	ptrace(PTRACE_POKETEXT, pid, (void *)saved.rip, (void *)word);
+	ptrace(PTRACE_SETREGS, pid, 0, &saved);
+	return ret;
+}
+
+/* Lower the tracee's capabilities to `keep` (capset lowers ambient too). */
+static int lower_caps(pid_t pid, uint64_t keep)
+{
+	uint64_t prm = status_caps(pid, "CapPrm:");
+	uint64_t eff = status_caps(pid, "CapEff:");
+	uint64_t inh = status_caps(pid, "CapInh:");
+	if (!((prm | eff | inh) & ~keep))
+		return 0;
+	struct user_regs_struct regs;
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+		return -errno;
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	uint64_t e = eff & keep, p = prm & keep, i = inh & keep;
+	data[0] = (struct __user_cap_data_struct){ (uint32_t)e, (uint32_t)p, (uint32_t)i };
+	data[1] = (struct __user_cap_data_struct){ (uint32_t)(e >> 32), (uint32_t)(p >> 32),
+						   (uint32_t)(i >> 32) };
+	/* Scratch space well below the stack pointer (unused at entry). */
+	uint64_t at = (regs.rsp - 4096) & ~15ULL;
+	struct iovec local[2] = { { &hdr, sizeof hdr }, { data, sizeof data } };
+	struct iovec remote = { (void *)at, sizeof hdr + sizeof data };
+	if (process_vm_writev(pid, local, 2, &remote, 1, 0) != (ssize_t)(sizeof hdr + sizeof data))
+		return -errno;
+	long r = inject(pid, SYS_capset, (long)at, (long)(at + sizeof hdr), 0);
+	if (r < 0)
+		return (int)r;
+	return (status_caps(pid, "CapPrm:") & ~keep) ? -EPERM : 0;
+}
+#define HAVE_TRANSITION_REGS 1
+#endif
+
+/* At the exec stop: check and apply. Returns 0 or -errno (then the
+ * caller kills the process: it must not run with the wrong profile). */
+static int apply_transition(struct cg_super *s, pid_t pid, const struct trans *t)
+{
+	char rel[512], exe[PATH_MAX], link[64];
+	int r;
+	snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(link, exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (strcmp(exe, t->path) != 0 && !t->script)
+			return -ESTALE; /* renamed under us: not what we decided on */
+	}
+	if ((r = cgroup_for(s, t->to, rel, sizeof rel)) < 0)
+		return r;
+	if ((r = cg_move(s->cgroot, rel, pid)) < 0)
+		return r;
+	if (!t->to)
+		return 0;
+	const struct rlimit_rule *rl;
+	size_t nrl = profile_rlimits(t->to, &rl);
+	struct cg_err e;
+	if (!s->complain && (r = cg_apply_rlimits(rl, nrl, pid, &e)) < 0)
+		return r;
+#ifdef HAVE_TRANSITION_REGS
+	/* Get past the exec's own return so the registers are ours. */
+	int st;
+	if (ptrace(PTRACE_SYSCALL, pid, 0, 0) < 0 || waitpid(pid, &st, __WALL) != pid ||
+	    !WIFSTOPPED(st))
+		return -ECHILD;
+	struct user_regs_struct regs;
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
+		return -errno;
+	if (t->scrub && (r = set_at_secure(pid, regs.rsp)) < 0)
+		return r;
+	if (s->drop_caps && !(profile_flags(t->to) & (PF_COMPLAIN | PF_UNCONFINED))) {
+		const struct cap_set *cs = profile_caps(t->to);
+		if ((r = lower_caps(pid, cs->allow & ~cs->deny)) < 0)
+			return r;
+	}
+#else
+	if (t->scrub)
+		return -ENOSYS;
+#endif
+	return 0;
+}
+
+/* Let the exec run under our eye; see cg_super.h. */
+static int transition(struct cg_super *s, const struct seccomp_notif *n,
+		      const struct trans *t)
+{
+	pid_t tid = (pid_t)n->pid;
+	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) < 0) {
+		int e = errno;
+		respond(s, n->id, EPERM, false); /* traced by someone: refuse */
+		return -e;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || respond(s, n->id, 0, true) < 0) {
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+		return 0;
+	}
+	pid_t tgid = (pid_t)status_field(tid, "Tgid", 0, 10), w = tid;
+	for (;;) {
+		int st;
+		pid_t got = waitpid(w, &st, __WALL);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ECHILD && w != tgid && tgid > 0) {
+				w = tgid; /* a non-leader's exec takes the leader's pid */
+				continue;
+			}
+			return 0;
+		}
+		if (!WIFSTOPPED(st))
+			return 0; /* gone */
+		int ev = st >> 16;
+		if (ev == PTRACE_EVENT_EXEC) {
+			int r = apply_transition(s, got, t);
+			if (r < 0) {
+				kill(got, SIGKILL);
+				ptrace(PTRACE_DETACH, got, 0, 0);
+				return r;
+			}
+			ptrace(PTRACE_DETACH, got, 0, 0);
+			s->ntrans++;
+			return 0;
+		}
+		if (ev == PTRACE_EVENT_STOP) {
+			/* The exec failed (or a group stop): nothing changes. */
+			ptrace(PTRACE_DETACH, got, 0, 0);
+			return 0;
+		}
+		/* A signal on the way: deliver it and keep waiting. */
+		ptrace(PTRACE_CONT, got, 0, (void *)(long)WSTOPSIG(st));
+	}
+}
+
+static bool is_script(int pathfd)
+{
+	char link[64], b[2];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", pathfd);
+	int fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool r = read(fd, b, 2) == 2 && b[0] == '#' && b[1] == '!';
+	close(fd);
+	return r;
+}
+
+static const struct profile *find_target(struct cg_super *s, const struct profile *cur,
+					 const struct xtrans *x, const char *path)
+{
+	if (x->type == XT_CHILD) {
+		const struct profile *c = x->target ? profile_child(cur, x->target) : NULL;
+		if (!c && x->target) {
+			/* "-> a//b" or a top-level name */
+			c = policy_find(s->pol, x->target);
+		}
+		if (!c)
+			c = profile_child(cur, path);
+		return c;
+	}
+	if (x->target)
+		return policy_find(s->pol, x->target);
+	return policy_find_attach(s->pol, path);
+}
+
+static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
+{
+	pid_t tid = (pid_t)n->pid;
+	const struct profile *cur = NULL;
+	char label[256], raw[PATH_MAX];
+	static struct trans t; /* one at a time; keeps the stack small */
+	enum who who = who_is(s, tid, &cur, label, sizeof label);
+	if (who == WHO_UNCONFINED) {
+		respond(s, n->id, 0, true);
+		return;
+	}
+	bool at = n->data.nr == SYS_execveat;
+	uint64_t addr = at ? n->data.args[1] : n->data.args[0];
+	int dfd = at ? (int)n->data.args[0] : AT_FDCWD;
+	int flags = at ? (int)n->data.args[4] : 0;
+	int r = read_string(tid, addr, raw, sizeof raw);
+	if (r < 0 || ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0) {
+		respond(s, n->id, r == -ENAMETOOLONG ? ENAMETOOLONG : EFAULT, false);
+		return;
+	}
+	int fd = resolve(tid, dfd, raw, flags & AT_SYMLINK_NOFOLLOW,
+			 flags & AT_EMPTY_PATH, t.path, sizeof t.path);
+	if (fd < 0) {
+		/* The kernel would fail the same way (ENOENT lets execvp go on
+		 * along $PATH). */
+		respond(s, n->id, -fd, false);
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		respond(s, n->id, 0, true); /* the kernel refuses it itself */
+		return;
+	}
+	t.script = is_script(fd);
+	close(fd);
+	s->nexec++;
+	if (who == WHO_INITIAL) {
+		/* The launcher's own child: its first exec enters the profile. */
+		t.to = s->base;
+		t.scrub = false;
+		transition(s, n, &t);
+		return;
+	}
+	if (who == WHO_UNKNOWN) {
+		log_file(s, AUDIT_DENIED, "exec", label[0] ? label : "?", t.path, NULL,
+			 "unknown label", tid, "x", -1, st.st_uid);
+		respond(s, n->id, EACCES, false);
+		return;
+	}
+	long fsuid = status_field(tid, "Uid", 3, 10);
+	bool owner = fsuid >= 0 && (uid_t)fsuid == st.st_uid;
+	bool complain = s->complain || (profile_flags(cur) & PF_COMPLAIN);
+	struct file_perms fp;
+	decide_file(cur, t.path, &fp);
+	bool in_allow = fp.allow & PERM_EXEC;
+	bool granted = file_perms_granted(&fp, owner) & PERM_EXEC;
+	if (!granted) {
+		log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec", label,
+			 t.path, NULL, NULL, tid, "x", fsuid, st.st_uid);
+		respond(s, n->id, EACCES, complain);
+		return;
+	}
+	const struct xtrans *x = in_allow ? &fp.x : &fp.owner_x;
+	if (fp.audit & PERM_EXEC)
+		log_file(s, AUDIT_AUDIT, "exec", label, t.path, x->target, NULL, tid,
+			 "x", fsuid, st.st_uid);
+	t.scrub = x->flags & XF_SCRUB;
+	switch (x->type) {
+	case XT_PROFILE:
+	case XT_CHILD:
+		t.to = find_target(s, cur, x, t.path);
+		if (!t.to) {
+			if (x->flags & XF_FALLBACK_IX) {
+				respond(s, n->id, 0, true);
+				return;
+			}
+			if (!(x->flags & XF_FALLBACK_UX)) {
+				log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec",
+					 label, t.path, x->target, "profile not found", tid,
+					 "x", fsuid, st.st_uid);
+				respond(s, n->id, EACCES, complain);
+				return;
+			}
+			t.to = NULL; /* pux/cux: unconfined */
+		}
+		break;
+	case XT_UNCONFINED:
+		t.to = NULL;
+		break;
+	default: /* ix, or an x mode without a transition */
+		respond(s, n->id, 0, true);
+		return;
+	}
+	if (t.to == cur && !t.scrub) {
+		respond(s, n->id, 0, true);
+		return;
+	}
+	transition(s, n, &t);
+}
+
+/* ---- m ---- */
+
+/* The file mapped at `addr` in pid, from /proc/<pid>/maps: its path, or
+ * "" for anonymous memory. */
+static int mapping_path(pid_t pid, uint64_t addr, char *path, size_t len)
+{
+	char p[64], line[PATH_MAX + 256];
+	snprintf(p, sizeof p, "/proc/%d/maps", (int)pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -errno;
+	path[0] = '\0';
+	while (fgets(line, sizeof line, f)) {
+		unsigned long lo, hi, ino;
+		int off = 0;
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %lu %n", &lo, &hi, &ino, &off) < 3)
+			continue;
+		if (addr < lo || addr >= hi)
+			continue;
+		if (ino && off > 0 && line[off] == '/') {
+			snprintf(path, len, "%s", line + off);
+			path[strcspn(path, "\n")] = '\0';
+		}
+		break;
+	}
+	fclose(f);
+	return 0;
+}
+
+static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
+{
+	pid_t tid = (pid_t)n->pid;
+	const struct profile *cur = NULL;
+	char label[256], path[PATH_MAX];
+	if (who_is(s, tid, &cur, label, sizeof label) != WHO_CONFINED) {
+		respond(s, n->id, 0, true);
+		return;
+	}
+	struct stat st;
+	long ouid = -1;
+	if (n->data.nr == SYS_mmap) {
+		char link[64];
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, (int)n->data.args[4]);
+		int fd = open(link, O_PATH | O_CLOEXEC);
+		if (fd < 0) {
+			respond(s, n->id, 0, true); /* EBADF: the kernel says so */
+			return;
+		}
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t k = readlink(link, path, sizeof path - 1);
+		bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+		close(fd);
+		if (k <= 0 || !reg || path[0] != '/') {
+			respond(s, n->id, 0, true); /* memfd, devices: not files */
+			return;
+		}
+		path[k] = '\0';
+		ouid = st.st_uid;
+	} else {
+		if (mapping_path(tid, n->data.args[0], path, sizeof path) < 0 || !path[0]) {
+			respond(s, n->id, 0, true); /* anonymous memory (JITs) */
+			return;
+		}
+		if (stat(path, &st) == 0)
+			ouid = st.st_uid;
+	}
+	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0)
+		return;
+	s->nmmap++;
+	long fsuid = status_field(tid, "Uid", 3, 10);
+	struct file_perms fp;
+	decide_file(cur, path, &fp);
+	uint32_t g = file_perms_granted(&fp, ouid >= 0 && fsuid == ouid);
+	if (g & (PERM_MMAP | PERM_EXEC)) {
+		if (fp.audit & PERM_MMAP)
+			log_file(s, AUDIT_AUDIT, "file_mmap", label, path, NULL, NULL, tid,
+				 "m", fsuid, ouid);
+		respond(s, n->id, 0, true);
+		return;
+	}
+	bool complain = s->complain || (profile_flags(cur) & PF_COMPLAIN);
+	if (!(fp.quiet & PERM_MMAP) || complain)
+		log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "file_mmap", label,
+			 path, NULL, NULL, tid, "m", fsuid, ouid);
+	respond(s, n->id, EACCES, complain);
+}
+
+int cg_super_init(struct cg_super *s)
+{
+	struct seccomp_notif_sizes sz;
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) < 0)
+		return -errno;
+	s->notif_size = sz.seccomp_notif > sizeof(struct seccomp_notif) ?
+				sz.seccomp_notif : sizeof(struct seccomp_notif);
+	s->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ?
+			       sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+	return 0;
+}
+
+int cg_super_handle(struct cg_super *s)
+{
+	struct seccomp_notif *n = calloc(1, s->notif_size);
+	if (!n)
+		return -ENOMEM;
+	int r = 0;
+	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) {
+		r = errno == EINTR || errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	switch (n->data.nr) {
+	case SYS_execve:
+	case SYS_execveat:
+		on_exec(s, n);
+		break;
+	case SYS_mmap:
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+		on_mmap(s, n);
+		break;
+	default:
+		respond(s, n->id, 0, true);
+	}
+out:
+	free(n);
+	return r;
+}

@@ -1,0 +1,730 @@
+/* exec.c: `capgate exec`, the launcher (capgate(1)).
+ *
+ * Processes (pid namespaces in brackets):
+ *   capgate exec (launcher) [host]   supervisor, signal forwarding, cleanup
+ *     fsgate [host]                  serves the sandbox's root over FUSE
+ *     init [sandbox pid 1]           builds the root, reaps, forwards signals
+ *       PROGRAM [sandbox pid 2]      caps, rlimits, seccomp dropped, exec'd
+ * fsgate runs outside the sandbox's pid namespace and cgroup, so the
+ * program can neither signal nor ptrace it. The FUSE file system is mounted
+ * by the launcher (so FUSE reports callers' pids in the host's namespace,
+ * which fsgate maps to cgroups), in a mount namespace it makes for the
+ * sandbox and then leaves. Order:
+ *   plan -> cgroup + netgate -> mount ns + FUSE mount -> fsgate -> init
+ *   (mounts, pivot_root) -> PROGRAM (rlimits, caps, seccomp, exec) ->
+ *   supervise -> cleanup.
+ * init and fsgate die with the launcher (PR_SET_PDEATHSIG), and the pid
+ * namespace with init, so a SIGKILLed launcher leaves only its cgroups and
+ * nft bindings, which the next launcher collects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "audit.h"
+#include "policy.h"
+#include "capgate/cg_apply.h"
+#include "capgate/cg_cgroup.h"
+#include "capgate/cg_plan.h"
+#include "capgate/cg_seccomp.h"
+#include "capgate/cg_super.h"
+#include "capgate/exec.h"
+#include "netgate/netgate.h"
+#include "netgate/ng_seccomp.h"
+
+#define EXIT_LAUNCH 125
+#define STAGE "/tmp"
+#define NEWROOT STAGE "/capgate-root"
+
+struct opts {
+	const char *policy_dir;
+	const char *profile;
+	const char *log;
+	bool complain;
+	bool no_fsgate; /* CAPGATE_NO_FSGATE=1: bind / instead (development) */
+	char **argv;    /* PROGRAM [ARGS...] */
+};
+
+/* Everything the launcher owns, released by cleanup(). */
+struct launch {
+	struct opts o;
+	struct policy *pol;
+	const struct profile *pr;
+	struct cg_plan plan;
+	char cgroot[PATH_MAX];
+	char id[64];
+	char inst[128];  /* capgate/<id> */
+	bool cg_made, attached;
+	struct audit_sink *audit;
+	pid_t self;
+	pid_t fsgate, init;
+	int fsgate_pidfd, init_pidfd;
+	int sock[2];     /* program -> launcher: the seccomp listener */
+	int alive[2];    /* held by the launcher; init sees HUP when it dies */
+	char cwd[PATH_MAX];
+};
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("capgate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char usage[] =
+"usage: capgate exec [--policy DIR] [--profile NAME] [--log FILE] [--complain]\n"
+"                    -- PROGRAM [ARGS...]\n";
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "policy", required_argument, NULL, 'P' },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "complain", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'P': o->policy_dir = optarg; break;
+		case 'p': o->profile = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'c': o->complain = true; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -EINVAL;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return -EINVAL;
+	}
+	o->argv = argv + optind;
+	const char *nf = getenv("CAPGATE_NO_FSGATE");
+	o->no_fsgate = nf && strcmp(nf, "1") == 0;
+	return 0;
+}
+
+/* The installed policy, or the source tree's when run from build/bin. */
+static const char *default_policy_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *s = strstr(exe, "/build/bin/");
+		if (s) {
+			*s = '\0';
+			struct stat st;
+			if ((size_t)snprintf(buf, len, "%.4000s/policies", exe) < len &&
+			    stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+				return buf;
+		}
+	}
+	return "/etc/capgate";
+}
+
+/* PROGRAM's absolute path as execvp would find it (for attachment). */
+static int find_program(const char *prog, char *out, size_t len)
+{
+	char cand[PATH_MAX];
+	if (strchr(prog, '/'))
+		return realpath(prog, out) ? 0 : -errno;
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n && snprintf(cand, sizeof cand, "%.*s/%s", (int)n, path, prog) < (int)sizeof cand &&
+		    access(cand, X_OK) == 0 && realpath(cand, out))
+			return 0;
+		path += n + (path[n] == ':');
+	}
+	(void)len;
+	return -ENOENT;
+}
+
+static int load_policy(struct launch *L)
+{
+	char buf[PATH_MAX];
+	const char *dir = L->o.policy_dir ? L->o.policy_dir : default_policy_dir(buf, sizeof buf);
+	struct diags d = { 0 };
+	int r = policy_load_dir(dir, NULL, &d, &L->pol);
+	for (size_t i = 0; i < d.n; i++)
+		if (!d.v[i].warning)
+			fprintf(stderr, "%s:%d:%d: error: %s\n", d.v[i].file ? d.v[i].file : dir,
+				d.v[i].line, d.v[i].col, d.v[i].msg);
+	diags_free(&d);
+	if (r < 0 || !L->pol) {
+		msg("cannot load the policy in %s: %s", dir, strerror(-r));
+		return -1;
+	}
+	if (L->o.profile) {
+		L->pr = policy_find(L->pol, L->o.profile);
+		if (!L->pr) {
+			msg("no profile named '%s' in %s", L->o.profile, dir);
+			return -1;
+		}
+		return 0;
+	}
+	char path[PATH_MAX];
+	if (find_program(L->o.argv[0], path, sizeof path) < 0) {
+		msg("%s: not found (needed to find its profile; or use --profile)", L->o.argv[0]);
+		return -1;
+	}
+	L->pr = policy_find_attach(L->pol, path);
+	if (!L->pr) {
+		/* AppArmor would run it unconfined; a launcher that silently
+		 * does not confine is worse than one that refuses. */
+		msg("no profile in %s attaches to %s; name one with --profile", dir, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void detach_cb(const char *rel)
+{
+	ng_detach(rel); /* idempotent; fine for cgroups never attached */
+}
+
+static int attach_cb(const char *rel, const struct profile *pr)
+{
+	if (profile_flags(pr) & (PF_COMPLAIN | PF_UNCONFINED))
+		return 0;
+	return ng_attach(rel, pr);
+}
+
+static int setup_cgroup(struct launch *L)
+{
+	int r = cg_root(L->cgroot, sizeof L->cgroot);
+	if (r < 0) {
+		msg("no cgroup2 file system mounted (see /proc/self/mounts)");
+		return -1;
+	}
+	if ((r = cg_mkdir(L->cgroot, CG_DIR)) < 0) {
+		msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
+		return -1;
+	}
+	cg_collect_stale(L->cgroot, detach_cb);
+	if (cg_instance_id(L->self, L->id, sizeof L->id) < 0)
+		return -1;
+	snprintf(L->inst, sizeof L->inst, "%s/%s", CG_DIR, L->id);
+	if ((r = cg_mkdir(L->cgroot, L->inst)) < 0) {
+		msg("cannot create the instance cgroup: %s", strerror(-r));
+		return -1;
+	}
+	L->cg_made = true;
+	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED)) {
+		if ((r = ng_attach(L->inst, L->pr)) < 0) {
+			msg("netgate: cannot confine the network: %s", strerror(-r));
+			return -1;
+		}
+		L->attached = true;
+	}
+	return 0;
+}
+
+/* In a mount namespace of its own, the launcher mounts the FUSE file
+ * system that will be the sandbox's root, keeps a handle on that
+ * namespace and returns to its own. Returns the /dev/fuse fd (or -2 with
+ * no_fsgate) and *nsfd. */
+static int mount_root(struct launch *L, int *nsfd)
+{
+	int host = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	int cwd = open(".", O_PATH | O_CLOEXEC);
+	int fuse = -2;
+	if (host < 0 || cwd < 0 || unshare(CLONE_NEWNS) < 0) {
+		msg("cannot make a mount namespace: %m");
+		goto fail;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("capgate", STAGE, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=16k") < 0 ||
+	    mkdir(NEWROOT, 0755) < 0) {
+		msg("cannot prepare the staging mount on %s: %m", STAGE);
+		goto fail;
+	}
+	if (L->o.no_fsgate) {
+		if (mount("/", NEWROOT, NULL, MS_BIND | MS_REC, NULL) < 0) {
+			msg("bind /: %m");
+			goto fail;
+		}
+	} else {
+		fuse = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+		if (fuse < 0) {
+			msg("cannot open /dev/fuse: %m");
+			goto fail;
+		}
+		char o[256];
+		/* fsgate's own mount options: the kernel checks permissions
+		 * with the caller's credentials (default_permissions), for
+		 * every user (allow_other). */
+		snprintf(o, sizeof o, "fd=%d,rootmode=40000,user_id=0,group_id=0,"
+			 "default_permissions,allow_other", fuse);
+		if (mount("fsgate", NEWROOT, "fuse.fsgate", MS_NOSUID | MS_NODEV, o) < 0) {
+			msg("cannot mount the FUSE root: %m");
+			goto fail;
+		}
+	}
+	*nsfd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (*nsfd < 0 || setns(host, CLONE_NEWNS) < 0 || fchdir(cwd) < 0) {
+		msg("cannot return to the host mount namespace: %m");
+		exit(EXIT_LAUNCH); /* we are stuck in the wrong namespace */
+	}
+	close(host);
+	close(cwd);
+	return fuse;
+fail:
+	if (fuse >= 0)
+		close(fuse);
+	if (host >= 0) {
+		if (setns(host, CLONE_NEWNS) < 0)
+			exit(EXIT_LAUNCH);
+		close(host);
+	}
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0) {}
+		close(cwd);
+	}
+	return -1;
+}
+
+static void restore_signals(void)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+}
+
+static char *fsgate_path(char *buf, size_t len)
+{
+	const char *e = getenv("CAPGATE_FSGATE");
+	if (e)
+		return strncpy(buf, e, len - 1);
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	if (n > 0) {
+		buf[n] = '\0';
+		char *s = strrchr(buf, '/');
+		if (s && (size_t)(s - buf) + 8 < len) {
+			strcpy(s + 1, "fsgate");
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return strncpy(buf, "fsgate", len - 1);
+}
+
+static int start_fsgate(struct launch *L, int fuse)
+{
+	char path[PATH_MAX] = { 0 }, fdarg[32], cg[160], dir[PATH_MAX];
+	fsgate_path(path, sizeof path);
+	const char *pdir = L->o.policy_dir ? L->o.policy_dir : default_policy_dir(dir, sizeof dir);
+	snprintf(fdarg, sizeof fdarg, "/dev/fd/%d", fuse);
+	snprintf(cg, sizeof cg, "/%s", L->inst);
+	const char *av[20];
+	int n = 0;
+	av[n++] = path;
+	av[n++] = "--policy"; av[n++] = pdir;
+	av[n++] = "--profile"; av[n++] = profile_name(L->pr);
+	av[n++] = "--cgroup"; av[n++] = cg;
+	av[n++] = "--prefix"; av[n++] = "/";
+	if (L->o.log) {
+		av[n++] = "--log";
+		av[n++] = L->o.log;
+	}
+	if (L->o.complain)
+		av[n++] = "--complain";
+	av[n++] = "-f";
+	av[n++] = "/";
+	av[n++] = fdarg;
+	av[n] = NULL;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != L->self)
+			_exit(1);
+		restore_signals();
+		fcntl(fuse, F_SETFD, 0);
+		execv(path, (char **)av);
+		msg("cannot run %s: %m", path);
+		_exit(EXIT_LAUNCH);
+	}
+	L->fsgate = pid;
+	L->fsgate_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return 0;
+}
+
+/* ---- the program (sandbox pid 2) ---- */
+
+static int send_fd(int sock, int fd)
+{
+	char c = 'L';
+	struct iovec iov = { &c, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	char c;
+	struct iovec iov = { &c, 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	if (!cm || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+	return fd;
+}
+
+static void program_main(struct launch *L) __attribute__((noreturn));
+static void program_main(struct launch *L)
+{
+	struct cg_err e = { "" };
+	int r;
+	restore_signals();
+	if ((r = cg_apply_rlimits(L->plan.rlimits, L->plan.nrlimits, 0, &e)) < 0)
+		goto fail;
+	if ((r = cg_apply_caps(&L->plan, &e)) < 0)
+		goto fail;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = -errno;
+		snprintf(e.what, sizeof e.what, "no_new_privs");
+		goto fail;
+	}
+	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED) &&
+	    (r = ng_seccomp_load(L->pr)) < 0) {
+		snprintf(e.what, sizeof e.what, "netgate's socket filter");
+		goto fail;
+	}
+	int lfd = cg_seccomp_load(&L->plan);
+	if (lfd < 0) {
+		r = lfd;
+		snprintf(e.what, sizeof e.what, "seccomp filter");
+		goto fail;
+	}
+	if ((r = send_fd(L->sock[1], lfd)) < 0) {
+		snprintf(e.what, sizeof e.what, "hand over the seccomp listener");
+		goto fail;
+	}
+	close(lfd);
+	close(L->sock[1]);
+	execvp(L->o.argv[0], L->o.argv);
+	r = errno;
+	msg("%s: %s", L->o.argv[0], strerror(r));
+	_exit(r == ENOENT || r == ENOTDIR ? 127 : 126);
+fail:
+	msg("setting up the sandbox: %s: %s", e.what, strerror(-r));
+	_exit(EXIT_LAUNCH);
+}
+
+/* ---- init (sandbox pid 1) ---- */
+
+static void init_main(struct launch *L, int nsfd) __attribute__((noreturn));
+static void init_main(struct launch *L, int nsfd)
+{
+	struct cg_err e = { "" };
+	int r;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* The launcher is outside our pid namespace (getppid() says 0): its
+	 * end of the `alive` pipe tells whether it died before the prctl. */
+	close(L->alive[1]);
+	struct pollfd pa = { .fd = L->alive[0], .events = POLLIN };
+	if (poll(&pa, 1, 0) != 0)
+		_exit(EXIT_LAUNCH);
+	close(L->alive[0]);
+	if (setns(nsfd, CLONE_NEWNS) < 0) {
+		msg("cannot enter the sandbox's mount namespace: %m");
+		_exit(EXIT_LAUNCH);
+	}
+	close(nsfd);
+	if ((r = cg_apply_mounts(&L->plan, NEWROOT, &e)) < 0 ||
+	    (r = cg_apply_pivot(NEWROOT, L->cwd, &e)) < 0) {
+		msg("building the sandbox: %s: %s", e.what, strerror(-r));
+		_exit(EXIT_LAUNCH);
+	}
+	/* Nothing in the sandbox may ptrace or read pid 1 (it has no
+	 * capabilities to spare, but it is root's and shares our secrets). */
+	prctl(PR_SET_DUMPABLE, 0);
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t prog = fork();
+	if (prog < 0) {
+		msg("fork: %m");
+		_exit(EXIT_LAUNCH);
+	}
+	if (prog == 0)
+		program_main(L);
+	close(L->sock[1]);
+	/* As pid 1 we only receive signals we block and wait for: forward
+	 * those sent to us (by the launcher, or from inside), not the ones
+	 * the terminal sent the whole process group (si_code SI_KERNEL). */
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(&all, &si);
+		if (sig < 0)
+			continue;
+		if (sig == SIGCHLD) {
+			int st;
+			pid_t p;
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+				if (p != prog)
+					continue;
+				if (WIFEXITED(st))
+					_exit(WEXITSTATUS(st));
+				_exit(128 + WTERMSIG(st));
+			}
+			continue;
+		}
+		if (si.si_code == SI_KERNEL)
+			continue;
+		kill(prog, sig);
+	}
+}
+
+/* ---- the launcher's loop ---- */
+
+static int supervise(struct launch *L, int sigfd)
+{
+	struct cg_super S = { .listener = -1 };
+	S.pol = L->pol;
+	S.base = L->pr;
+	S.cgroot = L->cgroot;
+	snprintf(S.inst, sizeof S.inst, "/%s", L->inst);
+	S.audit = L->audit;
+	S.complain = L->o.complain;
+	S.drop_caps = L->plan.drop_caps;
+	S.attach = attach_cb;
+	if (cg_super_init(&S) < 0)
+		msg("warning: seccomp notifications unavailable");
+	/* who_is() compares with /proc/<pid>/cgroup's "0::/capgate/<id>". */
+	memmove(S.inst, S.inst + 1, strlen(S.inst));
+	int status = EXIT_LAUNCH;
+	for (;;) {
+		struct pollfd p[5] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = L->init_pidfd, .events = POLLIN },
+			{ .fd = L->sock[0], .events = POLLIN },
+			{ .fd = S.listener, .events = POLLIN },
+			{ .fd = L->fsgate_pidfd, .events = POLLIN },
+		};
+		if (poll(p, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[3].revents & POLLIN)
+			cg_super_handle(&S);
+		if (p[3].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			close(S.listener);
+			S.listener = -1;
+		}
+		if (p[2].revents & POLLIN) {
+			int fd = recv_fd(L->sock[0]);
+			if (fd >= 0) {
+				if (S.listener >= 0)
+					close(fd); /* only one, from our own child */
+				else
+					S.listener = fd;
+			}
+		}
+		if (p[2].revents & (POLLHUP | POLLERR)) {
+			close(L->sock[0]);
+			L->sock[0] = -1;
+		}
+		if (p[4].revents & POLLIN) {
+			siginfo_t si = { 0 };
+			waitid(P_PID, (id_t)L->fsgate, &si, WEXITED);
+			close(L->fsgate_pidfd);
+			L->fsgate_pidfd = -1;
+			L->fsgate = 0;
+			/* It also ends, normally, when the sandbox is gone. */
+			siginfo_t ci = { 0 };
+			if (waitid(P_PID, (id_t)L->init, &ci, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    ci.si_pid == 0)
+				msg("fsgate exited; the sandbox's files fail closed (ENOTCONN)");
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sigfd, &si, sizeof si) == sizeof si &&
+			    si.ssi_code != SI_KERNEL && L->init > 0)
+				kill(L->init, (int)si.ssi_signo);
+		}
+		if (p[1].revents & POLLIN) {
+			siginfo_t si = { 0 };
+			if (waitid(P_PID, (id_t)L->init, &si, WEXITED) == 0) {
+				status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
+				L->init = 0;
+				break;
+			}
+		}
+	}
+	if (S.listener >= 0)
+		close(S.listener);
+	return status;
+}
+
+static void cleanup(struct launch *L)
+{
+	if (L->init > 0) {
+		kill(L->init, SIGKILL);
+		waitpid(L->init, NULL, 0);
+	}
+	if (L->fsgate > 0) {
+		/* The sandbox's mount namespace is gone, so the FUSE
+		 * connection is: fsgate ends on its own; make sure. */
+		for (int i = 0; i < 200; i++) {
+			if (waitpid(L->fsgate, NULL, WNOHANG) == L->fsgate) {
+				L->fsgate = 0;
+				break;
+			}
+			struct timespec ts = { 0, 5 * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			if (i == 100)
+				kill(L->fsgate, SIGTERM);
+		}
+		if (L->fsgate > 0) {
+			kill(L->fsgate, SIGKILL);
+			waitpid(L->fsgate, NULL, 0);
+		}
+	}
+	if (L->cg_made) {
+		char ux[200];
+		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
+		cg_destroy(L->cgroot, ux, NULL);
+		cg_destroy(L->cgroot, L->inst, detach_cb);
+	}
+	if (L->audit)
+		audit_sink_close(L->audit);
+	policy_free(L->pol);
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static struct launch L; /* large; one per process */
+	int status = EXIT_LAUNCH, nsfd = -1, fuse = -1, sigfd = -1;
+	memset(&L, 0, sizeof L);
+	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
+	L.alive[0] = L.alive[1] = -1;
+	L.self = getpid();
+	if (parse(argc, argv, &L.o) < 0)
+		return EXIT_LAUNCH;
+	if (geteuid() != 0) {
+		msg("exec needs root (it makes namespaces, cgroups and nftables rules)");
+		return EXIT_LAUNCH;
+	}
+	if (!getcwd(L.cwd, sizeof L.cwd))
+		strcpy(L.cwd, "/");
+	if (load_policy(&L) < 0)
+		goto out;
+	struct cg_plan_in in = { .complain = L.o.complain, .uid = getuid(),
+				 .notify_socket = getenv("NOTIFY_SOCKET") };
+	if (cg_plan_build(L.pr, &in, &L.plan) < 0) {
+		msg("the plan for profile %s is too large", profile_name(L.pr));
+		goto out;
+	}
+	L.audit = audit_sink_open(L.o.log, 100);
+	if (!L.audit) {
+		msg("cannot open the log %s: %m", L.o.log ? L.o.log : "(syslog)");
+		goto out;
+	}
+	/* Signals the launcher forwards; blocked before any child exists so
+	 * none is lost (children restore the mask). */
+	sigset_t fw;
+	sigemptyset(&fw);
+	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+		      SIGWINCH, SIGCHLD, SIGPIPE };
+	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
+		sigaddset(&fw, fwd[i]);
+	sigprocmask(SIG_BLOCK, &fw, NULL);
+	sigdelset(&fw, SIGCHLD);
+	sigdelset(&fw, SIGPIPE);
+	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);
+	if (setup_cgroup(&L) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, L.sock) < 0 ||
+	    pipe2(L.alive, O_CLOEXEC) < 0) {
+		msg("socketpair: %m");
+		goto out;
+	}
+	fuse = mount_root(&L, &nsfd);
+	if (fuse == -1)
+		goto out;
+	if (fuse >= 0) {
+		int r = start_fsgate(&L, fuse);
+		close(fuse); /* fsgate holds the only copy: if it dies, ENOTCONN */
+		if (r < 0) {
+			msg("cannot start fsgate: %s", strerror(-r));
+			goto out;
+		}
+	}
+	struct clone_args ca = { .flags = CLONE_NEWPID | CLONE_PIDFD,
+				 .pidfd = (uint64_t)(uintptr_t)&L.init_pidfd,
+				 .exit_signal = SIGCHLD };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	if (pid < 0) {
+		msg("cannot make the sandbox's pid namespace: %m");
+		goto out;
+	}
+	if (pid == 0)
+		init_main(&L, nsfd);
+	L.init = pid;
+	close(L.alive[0]);
+	close(nsfd);
+	nsfd = -1;
+	close(L.sock[1]);
+	L.sock[1] = -1;
+	status = supervise(&L, sigfd);
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	cleanup(&L);
+	return status;
+}
