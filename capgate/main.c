@@ -2,10 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "exec.h"
 #include "policy_cmds.h"
 
-/* capgate exec lives in capgate/exec.c (the launcher). Weak until it lands. */
-int cmd_exec(int argc, char **argv) __attribute__((weak));
 
 static void usage(FILE *f)
 {
@@ -30,13 +29,8 @@ int main(int argc, char **argv)
 		return cmd_query(argc - 1, argv + 1);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc - 1, argv + 1);
-	if (!strcmp(cmd, "exec")) {
-		if (!cmd_exec) {
-			fprintf(stderr, "capgate: exec is not built in\n");
-			return 125;
-		}
+	if (!strcmp(cmd, "exec"))
 		return cmd_exec(argc - 1, argv + 1);
-	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
