@@ -84,6 +84,19 @@ struct klass {
 	int (*check)(struct parser *P, struct orule *o, struct rule *r);
 };
 
+/* A cursor over a rule's tokens (parse_oread.c). */
+struct cur {
+	struct parser *P;
+	struct toks *t;
+	size_t i;
+	const char *klass; /* for messages */
+};
+struct ptok *cur_peek(struct cur *c, size_t ahead); /* NULL past the end */
+/* Reports "unexpected" at tk (or the rule's end); returns -EINVAL. */
+int cur_unexpected(struct cur *c, const struct ptok *tk);
+/* One value: a string, or a word with the words and '=' touching it. */
+int cur_value(struct cur *c, bool in_group, char **out, struct loc *at);
+
 int orule_read(struct parser *P, const struct klass *k, struct toks *t,
 	       size_t i, struct orule *o);
 void orule_free(struct orule *o);
