@@ -575,6 +575,9 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		return;
 	}
 	struct stat st;
+	if (getenv("CAPGATE_DEBUG"))
+		fprintf(stderr, "capgate: exec pid %d %s -> %s (%s)\n", (int)tid, raw,
+			t.path, label);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		respond(s, n->id, 0, true); /* the kernel refuses it itself */

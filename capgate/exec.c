@@ -584,9 +584,8 @@ static int supervise(struct launch *L, int sigfd)
 			L->fsgate_pidfd = -1;
 			L->fsgate = 0;
 			/* It also ends, normally, when the sandbox is gone. */
-			siginfo_t ci = { 0 };
-			if (waitid(P_PID, (id_t)L->init, &ci, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-			    ci.si_pid == 0)
+			struct pollfd ip = { .fd = L->init_pidfd, .events = POLLIN };
+			if (poll(&ip, 1, 200) == 0)
 				msg("fsgate exited; the sandbox's files fail closed (ENOTCONN)");
 		}
 		if (p[0].revents & POLLIN) {
