@@ -59,6 +59,7 @@ struct ast_profile {
 	struct loc loc;
 	uint32_t flags; /* PF_* */
 	bool is_hat;
+	bool attach_from_name; /* "/path {": the name is the attachment */
 	struct rule *rules;
 	size_t nrules, caprules;
 	struct ast_profile **kids;

@@ -16,6 +16,7 @@
 #define MAX_PROFILES 100000
 
 struct frule {
+	bool literal; /* no glob characters: its exec mode beats globs' */
 	uint32_t perms, qual;
 	int prio;
 	struct xtrans x;
@@ -111,9 +112,14 @@ static int64_t combine_file(void *ctx, const uint32_t *ids, size_t n)
 	struct cctx *c = ctx;
 	struct file_perms fp = { 0 };
 	int top = -100000;
-	for (size_t i = 0; i < n; i++)
+	bool lit_x = false;
+	for (size_t i = 0; i < n; i++) {
 		if (c->rules[ids[i]].prio > top)
 			top = c->rules[ids[i]].prio;
+		if (c->rules[ids[i]].literal && (c->rules[ids[i]].perms & PERM_EXEC) &&
+		    !(c->rules[ids[i]].qual & Q_DENY))
+			lit_x = true;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct frule *r = &c->rules[ids[i]];
 		if (r->prio != top)
@@ -126,13 +132,15 @@ static int64_t combine_file(void *ctx, const uint32_t *ids, size_t n)
 				fp.quiet |= r->perms;
 			continue;
 		}
+		/* upstream: an exact path's exec mode overrides a glob's */
+		bool use_x = (r->perms & PERM_EXEC) && (!lit_x || r->literal);
 		if (r->qual & Q_OWNER) {
 			fp.owner_allow |= r->perms;
-			if ((r->perms & PERM_EXEC) && merge_x(c, &fp.owner_x, r) < 0)
+			if (use_x && merge_x(c, &fp.owner_x, r) < 0)
 				return -EINVAL;
 		} else {
 			fp.allow |= r->perms;
-			if ((r->perms & PERM_EXEC) && merge_x(c, &fp.x, r) < 0)
+			if (use_x && merge_x(c, &fp.x, r) < 0)
 				return -EINVAL;
 		}
 		if (r->qual & Q_AUDIT)
@@ -337,6 +345,7 @@ static int compile_files(struct ast *a, struct ast_profile *ap,
 			rc = -EINVAL;
 			continue;
 		}
+		fr->literal = !strpbrk(p, "*?[]{}\\");
 		p = apply_aliases(a, p);
 		if (dfa_add(b, p, strlen(p), (uint32_t)c.nrules, err, sizeof(err),
 			    &col) < 0) {
@@ -476,7 +485,11 @@ static struct profile *compile_profile(struct ast *a, struct ast_profile *ap,
 	pr->flags = ap->flags;
 	if (ap->attach) {
 		pr->attach = expand_path(a, ap, ap->attach, &ap->loc, d, false);
-		if (pr->attach && pr->attach[0] != '/' && pr->attach[0] != ':' &&
+		if (pr->attach && ap->attach_from_name && pr->attach[0] != '/') {
+			/* profile @{X} {: a name, not a path, when X is no path */
+			free(pr->attach);
+			pr->attach = NULL;
+		} else if (pr->attach && pr->attach[0] != '/' && pr->attach[0] != ':' &&
 		    !(pr->attach[0] == '{' && pr->attach[1] == '/')) {
 			diag_add(d, &ap->loc, 0, "attachment '%s' must be an absolute path",
 				 pr->attach);

@@ -191,6 +191,30 @@ static int parse_quals(struct parser *P, struct toks *t, size_t *i,
 	}
 }
 
+/* abi <name>, abi "name", abi name: a non-empty name; inside <...> blanks
+ * around a bare name are fine, but a "quoted" name must fill the brackets. */
+static bool valid_abi(const struct ptok *k)
+{
+	const char *s = k->text;
+	size_t n = strlen(s);
+	if (k->type == T_STRING)
+		return n > 0;
+	if (k->type != T_WORD || n == 0)
+		return false;
+	if (s[0] != '<')
+		return s[0] != '"';
+	if (n < 3 || s[n - 1] != '>')
+		return false;
+	size_t a = 1, b = n - 1;
+	if (s[1] == '"')
+		return n >= 5 && s[n - 2] == '"';
+	while (a < b && isspace((unsigned char)s[a]))
+		a++;
+	while (b > a && isspace((unsigned char)s[b - 1]))
+		b--;
+	return b > a && !memchr(s + a, '"', b - a);
+}
+
 /* ---- conditionals ---- */
 
 struct cond {
@@ -553,6 +577,11 @@ static bool valid_signal_name(const char *s)
 
 static bool valid_errno_name(const char *s)
 {
+	for (int e = 1; e < 200; e++) {
+		const char *n = strerrorname_np(e);
+		if (n && !strcmp(n, s))
+			return true;
+	}
 	static const char *const names[] = { "EPERM", "ENOENT", "ESRCH", "EINTR",
 		"EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD", "EAGAIN",
 		"ENOMEM", "EACCES", "EFAULT", "EBUSY", "EEXIST", "EXDEV", "ENODEV",
@@ -596,7 +625,8 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 	uint32_t mode = 0;
 	int nmode = 0, rc = 0;
 	bool chroot_rel = false, ns_rel = false, ch_att = false, ch_noatt = false;
-	int nflags = 0;
+	int nflags = 0, ipc_vals = 0;
+	bool med_del = false, del_del = false, att_disc = false, no_att_disc = false;
 	for (; *i < t->n; (*i)++) {
 		struct ptok *k = &t->v[*i];
 		if (k->type == T_WORD)
@@ -621,6 +651,8 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 				return -EINVAL;
 			}
 			const char *val = t->v[*i + 2].text;
+			att_disc = true;
+			ipc_vals += !strcmp(f, "attach_disconnected.ipc");
 			if (!strncmp(f, "attach_disconnected", 19)) {
 				char *x = vars_expand(P->a, pr, val, &t->v[*i + 2].loc, P->d);
 				if (!x || x[0] != '/') {
@@ -670,6 +702,10 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 			nmode++;
 			mode |= known[j].bit;
 		}
+		med_del |= !strcmp(f, "mediate_deleted");
+		del_del |= !strcmp(f, "delegate_deleted");
+		att_disc |= !strncmp(f, "attach_disconnected", 19);
+		no_att_disc |= !strcmp(f, "no_attach_disconnected");
 		chroot_rel |= !strcmp(f, "chroot_relative");
 		ns_rel |= !strcmp(f, "namespace_relative");
 		ch_att |= !strcmp(f, "chroot_attach");
@@ -684,7 +720,8 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 		diag_add(P->d, &at, 0, "empty flags=()");
 		rc = -EINVAL;
 	}
-	if ((chroot_rel && ns_rel) || (ch_att && ch_noatt)) {
+	if ((chroot_rel && ns_rel) || (ch_att && ch_noatt) || (med_del && del_del) ||
+	    (att_disc && no_att_disc) || ipc_vals > 1) {
 		diag_add(P->d, &at, 0, "conflicting profile flags");
 		rc = -EINVAL;
 	}
@@ -728,6 +765,7 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 			i++;
 		} else if (kw_profile && (pr->name[0] == '/' || pr->name[0] == '@')) {
 			pr->attach = strdup(pr->name);
+			pr->attach_from_name = true;
 		}
 	} else if (k->type == T_WORD && k->text[0] == '^') {
 		pr->name = strdup(k->text + 1);
@@ -742,6 +780,17 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		   k->type == T_STRING) {
 		pr->name = strdup(k->text);
 		i++;
+		if (parent) {
+			/* upstream: a nested profile needs 'profile' (or is a hat) */
+			diag_add(P->d, &k->loc, 0,
+				 "syntax error: nested profile '%s' needs the 'profile' keyword",
+				 k->text);
+			rc = -EINVAL;
+		}
+		if (strchr(k->text, '^')) {
+			diag_add(P->d, &k->loc, 0, "invalid profile name '%s'", k->text);
+			rc = -EINVAL;
+		}
 		/* "/name /attach {" and ":ns:name /attach {" name an attachment */
 		if (i < t->n && (t->v[i].type == T_STRING ||
 				 (t->v[i].type == T_WORD && (t->v[i].text[0] == '/' ||
@@ -750,12 +799,26 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 			i++;
 		} else if (k->text[0] != ':') {
 			pr->attach = strdup(k->text);
+			pr->attach_from_name = true;
 		}
 	} else {
 		diag_add(P->d, &k->loc, 0, "syntax error, unexpected '%s'", k->text);
 		free(pr);
 		pr = NULL;
 		return skip_block(P, &t->end) < 0 ? -EINVAL : -EINVAL;
+	}
+	if (pr->is_hat && !parent && pr->name && strstr(pr->name, "//")) {
+		/* hat /profile//HAT { }: a hat of a profile defined earlier */
+		char *sep = strstr(pr->name, "//");
+		for (size_t j = 0; j < P->a->nprofiles; j++)
+			if (strlen(P->a->profiles[j]->name) == (size_t)(sep - pr->name) &&
+			    !strncmp(P->a->profiles[j]->name, pr->name, (size_t)(sep - pr->name)))
+				parent = P->a->profiles[j];
+		if (parent) {
+			char *short_name = strdup(sep + 2);
+			free(pr->name);
+			pr->name = short_name;
+		}
 	}
 	if (pr->is_hat && !parent) {
 		diag_add(P->d, &k->loc, 0, "hat '%s' outside a profile", pr->name);
@@ -767,10 +830,28 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 			 parent->name);
 		rc = -EINVAL;
 	}
-	/* [flags=(...)] [xattrs=(...)] [+ identities=(...)] in any order */
+	/* [xattrs=(...)] [flags=(...)] [+ identities=(...)] */
+	bool seen_flags = false;
 	while (i < t->n) {
 		struct ptok *w = &t->v[i];
+		if (is_word(w, "xattrs") && (seen_flags || pr->is_hat)) {
+			diag_add(P->d, &w->loc, 0, pr->is_hat ? "hats take no xattrs"
+						: "xattrs=() must come before flags=()");
+			rc = -EINVAL;
+		}
+		if (is_word(w, "+") && !(i + 1 < t->n && is_word(&t->v[i + 1], "identities"))) {
+			diag_add(P->d, &w->loc, 0, "'+' must be followed by identities=()");
+			rc = -EINVAL;
+		}
+		if (is_word(w, "identities") && i + 2 < t->n && t->v[i + 2].type == T_LPAREN)
+			for (size_t j = i + 3; j < t->n && t->v[j].type != T_RPAREN; j++)
+				if (t->v[j].type == T_STRING && strpbrk(t->v[j].text, " \t")) {
+					diag_add(P->d, &t->v[j].loc, 0, "invalid identity '%s'",
+						 t->v[j].text);
+					rc = -EINVAL;
+				}
 		if (is_word(w, "flags") || w->type == T_LPAREN) {
+			seen_flags = true;
 			if (parse_flags(P, t, &i, pr) < 0)
 				rc = -EINVAL;
 			continue;
@@ -840,6 +921,34 @@ body:
 	return rc;
 }
 
+/* Rules whose values are not expanded here must still name only defined
+ * variables (upstream expands them all). */
+static int check_var_refs(struct parser *P, struct toks *t, size_t i)
+{
+	static const char *const builtin[] = { "profile_name", "exec_path",
+		"attach_path", NULL };
+	for (; i < t->n; i++) {
+		for (const char *p = strstr(t->v[i].text, "@{"); p; p = strstr(p + 2, "@{")) {
+			const char *e = strchr(p, '}');
+			if (!e)
+				break;
+			char *n = strndup(p + 2, (size_t)(e - p - 2));
+			bool ok = n && ast_find_var(P->a, n, false);
+			for (int b = 0; n && !ok && builtin[b]; b++)
+				ok = !strcmp(builtin[b], n);
+			if (!ok) {
+				diag_add(P->d, &t->v[i].loc, 0,
+					 "Found reference to variable %s, but is never declared",
+					 n ? n : "?");
+				free(n);
+				return -EINVAL;
+			}
+			free(n);
+		}
+	}
+	return 0;
+}
+
 /* The rule classes handled by parse_rules.c; returns 1 if handled. */
 static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 			 uint32_t qual, int prio, struct toks *t, size_t i)
@@ -857,7 +966,7 @@ static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 	     is_word(k, "change_profile") || is_word(k, "dbus") || is_word(k, "signal") ||
 	     is_word(k, "ptrace") || is_word(k, "mount") || is_word(k, "umount") ||
 	     is_word(k, "remount") || is_word(k, "pivot_root") || is_word(k, "userns") ||
-	     is_word(k, "all") || is_word(k, "io_uring") || is_word(k, "link"))) {
+	     is_word(k, "all") || is_word(k, "io_uring"))) {
 		diag_add(P->d, &t->v[0].loc, 0, "'%s' qualifier is not allowed on %s rules",
 			 qual & Q_OWNER ? "owner" : "other", k->text);
 		prof->nrules--;
@@ -898,6 +1007,8 @@ static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 		diag_add(P->d, &k->loc, 0, "syntax error, unexpected '%s'", k->text);
 		rc = -EINVAL;
 	}
+	if (rc == 0 && (r->kind == R_OTHER || r->kind == R_CHANGE_PROFILE))
+		rc = check_var_refs(P, t, i);
 	if (rc < 0)
 		prof->nrules--; /* drop it: never half-applied */
 	return rc;
@@ -1002,10 +1113,7 @@ static int parse_items(struct parser *P, struct ast_profile *prof,
 						P->a->naliases++;
 					}
 				}
-			} else if (t.n != 2 || (t.v[1].type != T_STRING &&
-						t.v[1].type != T_WORD) ||
-				   (t.v[1].type == T_WORD &&
-				    (t.v[1].text[0] != '<' || isspace((unsigned char)t.v[1].text[1])))) {
+			} else if (t.n != 2 || !valid_abi(&t.v[1])) {
 				diag_add(P->d, &t.v[0].loc, 0, "abi needs 'abi <name>,'");
 				rc = -EINVAL;
 			}

@@ -181,6 +181,11 @@ int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 			diag_add(P->d, &t->v[i - 1].loc, 0, "'->' needs a target");
 			return -EINVAL;
 		}
+		if ((r->perms & PERM_LINK) && mode_first) {
+			diag_add(P->d, &mode->loc, 0,
+				 "link permission with '->' needs the 'link' rule form");
+			return -EINVAL;
+		}
 		if ((r->perms & PERM_LINK) && !mode_first && t->v[i].text[0] == '/') {
 			/* deprecated "/link lx -> /target": a link pair */
 			r->path2 = strdup(t->v[i].text);

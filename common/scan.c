@@ -600,7 +600,11 @@ static int scan_include(struct scanner *s, const struct loc *at)
 				return -E2BIG;
 		}
 	}
-	/* the rest of the line may hold only a comment or more rules */
+	/* <"name"> is <name> */
+	if (close == '>' && n >= 2 && s->tbuf[0] == '"' && s->tbuf[n - 1] == '"') {
+		memmove(s->tbuf, s->tbuf + 1, n - 2);
+		s->tbuf[n - 2] = '\0';
+	}
 	char *name = strdup(s->tbuf);
 	if (!name)
 		return -ENOMEM;
@@ -761,6 +765,8 @@ static const struct token *lex(struct scanner *s)
 			depth++;
 		} else if (c == '}' && depth > 0) {
 			depth--;
+		} else if (c == '}' && path && n > 0 && !is_word_stop(peekc(s, 1)) ) {
+			/* a brace closing an alternation opened by a variable */
 		} else if (depth > 0 && c != -1 && c != '\n' && c != ' ' &&
 			   c != '\t' && c != '\r') {
 			/* inside an alternation: anything but blanks */
@@ -837,7 +843,7 @@ char *scan_rest_of_line(struct scanner *s)
 		end++;
 	}
 	char *r = strndup(src->buf + start, end - start);
-	while (src->pos < src->len && src->buf[src->pos] != '\n')
+	while (src->pos < end)
 		getc_(s);
 	return r;
 }

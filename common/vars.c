@@ -88,7 +88,8 @@ static int split_vals(struct parser *P, const struct loc *at, struct var *v,
 		}
 		/* unbalanced braces are fine: a value may open an
 		 * alternation that the rule using it closes (upstream) */
-		if (memchr(p, '"', (size_t)(e - p)) || e[-1] == ',') {
+		if (memchr(p, '"', (size_t)(e - p)) || memchr(p, '!', (size_t)(e - p)) ||
+		    e[-1] == ',') {
 			diag_add(P->d, at, 0, "invalid value '%.*s' for @{%s}",
 				 (int)(e - p), p, v->name);
 			return -EINVAL;
