@@ -74,11 +74,9 @@ void policy_free(struct policy *p)
 
 static bool xt_equal(const struct xtrans *a, const struct xtrans *b)
 {
-	if (a->type != b->type || a->flags != b->flags)
-		return false;
-	if (!a->target || !b->target)
-		return a->target == b->target;
-	return strcmp(a->target, b->target) == 0;
+	/* while compiling, targets are interned offsets (add_string): equal
+	 * strings have equal offsets */
+	return a->type == b->type && a->flags == b->flags && a->target == b->target;
 }
 
 static bool fp_equal(const struct file_perms *a, const struct file_perms *b)
@@ -236,8 +234,14 @@ static char *expand_path(struct ast *a, const struct ast_profile *ap,
 
 static int add_string(struct profile *pr, const char *s, const char **out)
 {
-	/* Targets are referenced by offset until the table is final. */
+	/* Targets are referenced by offset until the table is final;
+	 * equal strings share one offset. */
 	size_t n = strlen(s) + 1;
+	for (size_t off = 0; off < pr->nstrings; off += strlen(pr->strings + off) + 1)
+		if (!strcmp(pr->strings + off, s)) {
+			*out = (const char *)(uintptr_t)(off + 1);
+			return 0;
+		}
 	char *ns = realloc(pr->strings, pr->nstrings + n);
 	if (!ns)
 		return -ENOMEM;

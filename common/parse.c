@@ -330,7 +330,22 @@ static bool cond_term(struct cond *c)
 			return false;
 		}
 		c->i++;
+		char obuf[4];
 		const char *o = op->type == T_LE ? "<=" : op->type == T_EQ ? "=" : op->text;
+		if ((op->type == T_WORD || op->type == T_EQ) && strlen(o) == 1 &&
+		    strchr("<>!=", o[0]) && rhs->type == T_EQ) {
+			/* the scanner splits ">=" "==" "!=" at '=' */
+			obuf[0] = o[0];
+			obuf[1] = '=';
+			obuf[2] = '\0';
+			o = obuf;
+			rhs = cpeek(c);
+			if (!rhs) {
+				c->err = true;
+				return false;
+			}
+			c->i++;
+		}
 		const char *lv = v->nvals ? v->vals[0] : "";
 		char *e1, *e2;
 		long a = strtol(lv, &e1, 10), b = strtol(rhs->text, &e2, 10);
@@ -787,7 +802,8 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 				 k->text);
 			rc = -EINVAL;
 		}
-		if (strchr(k->text, '^')) {
+		const char *caret = strchr(k->text, '^');
+		if (caret && (caret == k->text || caret[-1] != '[')) {
 			diag_add(P->d, &k->loc, 0, "invalid profile name '%s'", k->text);
 			rc = -EINVAL;
 		}

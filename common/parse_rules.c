@@ -86,7 +86,7 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 			struct xtrans before = xt;
 			const char *e = s + i;
 			size_t n = 0;
-			while (e[n] && strchr("iuUpPcC", e[n]))
+			while (e[n] && strchr("iuUpPcCI", e[n]))
 				n++;
 			if (e[n] != 'x' && e[n] != 'X') {
 				diag_add(P->d, &tk->loc, 0,
@@ -96,6 +96,8 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 			/* valid spellings: ix ux Ux px Px cx Cx pix Pix cix Cix pux Pux cux Cux */
 			uint8_t type, flags = 0;
 			char a = e[0], b = n > 1 ? e[1] : 0;
+			if (b == 'I')
+				b = 'i'; /* pIx, PIx: upstream spells the fallback either way */
 			if (n > 2 || (n == 2 && (!strchr("pPcC", a) || !strchr("iu", b)))) {
 				diag_add(P->d, &tk->loc, 0,
 					 "Invalid mode '%s': conflicting x modifiers", s);
