@@ -108,9 +108,13 @@ int cur_value(struct cur *c, bool in_group, char **out, struct loc *at)
 	char *s = malloc(len + 1);
 	if (!s)
 		return -ENOMEM;
-	s[0] = '\0';
-	for (size_t k = c->i; k < j; k++)
-		strcat(s, c->t->v[k].text);
+	size_t off = 0;
+	for (size_t k = c->i; k < j; k++) {
+		size_t l = strlen(c->t->v[k].text);
+		memcpy(s + off, c->t->v[k].text, l);
+		off += l;
+	}
+	s[off] = '\0';
 	c->i = j;
 	*out = s;
 	return 0;
