@@ -349,7 +349,7 @@ static int compile_files(struct ast *a, struct ast_profile *ap,
 			rc = -EINVAL;
 			continue;
 		}
-		fr->literal = !strpbrk(p, "*?[]{}\\");
+		fr->literal = !strpbrk(p, "*?[]"); /* {a,b} alone is still exact */
 		p = apply_aliases(a, p);
 		if (dfa_add(b, p, strlen(p), (uint32_t)c.nrules, err, sizeof(err),
 			    &col) < 0) {

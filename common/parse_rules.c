@@ -96,8 +96,8 @@ int parse_mode(struct parser *P, const struct ptok *tk, uint32_t qual,
 			/* valid spellings: ix ux Ux px Px cx Cx pix Pix cix Cix pux Pux cux Cux */
 			uint8_t type, flags = 0;
 			char a = e[0], b = n > 1 ? e[1] : 0;
-			if (b == 'I')
-				b = 'i'; /* pIx, PIx: upstream spells the fallback either way */
+			if (b == 'I' || b == 'U')
+				b = (char)(b - 'A' + 'a'); /* pIx, PUx: either case */
 			if (n > 2 || (n == 2 && (!strchr("pPcC", a) || !strchr("iu", b)))) {
 				diag_add(P->d, &tk->loc, 0,
 					 "Invalid mode '%s': conflicting x modifiers", s);

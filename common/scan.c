@@ -36,6 +36,7 @@ struct scanner {
 	size_t tcap;
 	bool have_unget;
 	bool nl_pending;
+	enum tok_type last_type; /* of the last token made */
 };
 
 /* ---- diagnostics ---- */
@@ -624,6 +625,7 @@ static const struct token *make(struct scanner *s, enum tok_type t,
 	s->tok.loc = l;
 	s->tok.nl_before = s->nl_pending;
 	s->nl_pending = false;
+	s->last_type = t;
 	return &s->tok;
 }
 
@@ -676,7 +678,9 @@ static const struct token *lex(struct scanner *s)
 		return lex(s);
 	}
 
-	switch (c) {
+	/* key={a,b}: a value that starts with an alternation is a word */
+	bool value_glob = c == '{' && s->last_type == T_EQ;
+	switch (value_glob ? 0 : c) {
 	case '{': getc_(s); tput(s, &n, c); return make(s, T_LBRACE, l, n);
 	case '}': getc_(s); tput(s, &n, c); return make(s, T_RBRACE, l, n);
 	case '(': getc_(s); tput(s, &n, c); return make(s, T_LPAREN, l, n);
@@ -761,7 +765,7 @@ static const struct token *lex(struct scanner *s)
 				goto toolong;
 			continue;
 		}
-		if (c == '{' && n > 0) {
+		if (c == '{' && (n > 0 || value_glob)) {
 			depth++;
 		} else if (c == '}' && depth > 0) {
 			depth--;
