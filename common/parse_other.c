@@ -3,9 +3,10 @@
  * unix, mqueue, io_uring, userns, all, pivot_root, change_profile). The
  * launcher maps a few to seccomp/namespaces through the PX_* bits.
  *
- * This file reads a rule's tokens into upstream's shape (struct orule, see
- * parse_other.h) and checks what is common to all classes: the qualifier
- * order and the owner prefix. The class checks are table driven, in
+ * This file holds the entry points and what all classes share: the
+ * qualifier order, the owner prefix, upstream's regex syntax check, and
+ * change_profile. parse_oread.c reads a rule's tokens into upstream's shape
+ * (struct orule, see parse_other.h); the class checks are table driven, in
  * parse_classes.c and parse_mount.c. A rule that fails is reported at the
  * offending token and dropped by the caller. */
 #include <ctype.h>
