@@ -247,11 +247,40 @@ static int unix_addr(struct parser *P, const struct ocond *c)
 	return -EINVAL;
 }
 
-/* af_unix.cc unix_rule: local addr/type, peer addr/label; accesses that
- * only concern the local socket cannot name a peer. */
+static int unix_type(struct parser *P, const struct ocond *c)
+{
+	for (size_t k = 0; sock_types[k]; k++)
+		if (!strcmp(sock_types[k], c->vals[0]))
+			return 0;
+	diag_add(P->d, &c->vlocs[0], 0, "unix rule: invalid socket type '%s'", c->vals[0]);
+	return -EINVAL;
+}
+
+static int unix_label(struct parser *P, const struct ocond *c)
+{
+	return glob_val(P, "unix", c);
+}
+
+/* af_rule.cc / af_unix.cc supported_conds: where each may appear */
+enum { U_LOCAL = 1, U_PEER = 2 };
+static const struct {
+	const char *name;
+	int sides;
+	int (*value)(struct parser *P, const struct ocond *c); /* NULL: unsupported */
+} unix_conds[] = {
+	{ "addr", U_LOCAL | U_PEER, unix_addr },
+	{ "type", U_LOCAL, unix_type },
+	{ "protocol", U_LOCAL, NULL },
+	{ "label", U_PEER, unix_label },
+};
+#define N_UNIX_CONDS (sizeof(unix_conds) / sizeof(unix_conds[0]))
+
+/* af_unix.cc unix_rule: each conditional once per side, single valued;
+ * accesses that only concern the local socket cannot name a peer. */
 static int check_unix(struct parser *P, struct orule *o, struct rule *r)
 {
-	const struct ocond *addr = NULL, *paddr = NULL, *plabel = NULL, *type = NULL;
+	const struct ocond *slot[N_UNIX_CONDS][2] = { { 0 } };
+	bool peer = false;
 	(void)r;
 	if (o->has_group && strcmp(o->group, "peer")) {
 		diag_add(P->d, &o->group_loc, 0, "unix rule: invalid conditional group %s=()",
@@ -260,46 +289,28 @@ static int check_unix(struct parser *P, struct orule *o, struct rule *r)
 	}
 	for (size_t i = 0; i < o->nconds; i++) {
 		const struct ocond *c = &o->conds[i];
-		if (!strcmp(c->name, "addr")) {
-			if (cond_single(P, "unix", c) < 0 ||
-			    take_once(P, "unix", c, c->peer ? &paddr : &addr) < 0 ||
-			    unix_addr(P, c) < 0)
-				return -EINVAL;
-		} else if (!strcmp(c->name, "label")) {
-			if (!c->peer) {
-				diag_add(P->d, &c->loc, 0,
-					 "unix rule: 'label' is only valid inside peer=(...)");
-				return -EINVAL;
-			}
-			if (cond_single(P, "unix", c) < 0 ||
-			    take_once(P, "unix", c, &plabel) < 0 || glob_val(P, "unix", c) < 0)
-				return -EINVAL;
-		} else if (!strcmp(c->name, "type") || !strcmp(c->name, "protocol")) {
-			if (c->peer) {
-				diag_add(P->d, &c->loc, 0,
-					 "unix rule: '%s' is not allowed inside peer=(...)", c->name);
-				return -EINVAL;
-			}
-			if (!strcmp(c->name, "protocol")) {
-				diag_add(P->d, &c->loc, 0,
-					 "unix rule: 'protocol' is not supported");
-				return -EINVAL;
-			}
-			if (cond_single(P, "unix", c) < 0 || take_once(P, "unix", c, &type) < 0)
-				return -EINVAL;
-			size_t k;
-			for (k = 0; sock_types[k] && strcmp(sock_types[k], c->vals[0]); k++)
-				;
-			if (!sock_types[k]) {
-				diag_add(P->d, &c->vlocs[0], 0,
-					 "unix rule: invalid socket type '%s'", c->vals[0]);
-				return -EINVAL;
-			}
-		} else {
+		size_t k;
+		for (k = 0; k < N_UNIX_CONDS && strcmp(unix_conds[k].name, c->name); k++)
+			;
+		if (k == N_UNIX_CONDS)
 			return bad_cond(P, "unix", c);
+		if (!(unix_conds[k].sides & (c->peer ? U_PEER : U_LOCAL))) {
+			diag_add(P->d, &c->loc, 0, c->peer ?
+				 "unix rule: '%s' is not allowed inside peer=(...)" :
+				 "unix rule: '%s' is only valid inside peer=(...)", c->name);
+			return -EINVAL;
 		}
+		if (!unix_conds[k].value) {
+			diag_add(P->d, &c->loc, 0, "unix rule: '%s' is not supported", c->name);
+			return -EINVAL;
+		}
+		if (cond_single(P, "unix", c) < 0 ||
+		    take_once(P, "unix", c, &slot[k][c->peer]) < 0 ||
+		    unix_conds[k].value(P, c) < 0)
+			return -EINVAL;
+		peer |= c->peer;
 	}
-	if (o->perms & ~UX_PEER_OK && (paddr || plabel)) {
+	if (o->perms & ~UX_PEER_OK && peer) {
 		diag_add(P->d, &o->perm_loc, 0,
 			 "unix rule: create, shutdown, setattr, getattr, bind, listen, setopt "
 			 "and getopt cannot be used with peer conditionals");
