@@ -97,6 +97,49 @@ static int glob_val(struct parser *P, const char *klass, const struct ocond *c)
 	return 0;
 }
 
+/* A class's conditionals as a table: each needs '=', some take one value
+ * or may appear once (upstream's move_conditional_value), and `value`
+ * checks the values. */
+enum { CS_ONCE = 1u << 0, CS_SINGLE = 1u << 1, CS_PEER = 1u << 2 /* peer=() only */ };
+struct cspec {
+	const char *name;
+	unsigned flags;
+	int (*value)(struct parser *P, const char *klass, const struct ocond *c);
+};
+#define CS_MAX 8
+
+static int check_conds(struct parser *P, const char *klass, const struct orule *o,
+		       const struct cspec *spec, const struct ocond **found)
+{
+	for (size_t i = 0; i < o->nconds; i++) {
+		const struct ocond *c = &o->conds[i];
+		size_t k;
+		for (k = 0; spec[k].name && strcmp(spec[k].name, c->name); k++)
+			;
+		if (!spec[k].name)
+			return bad_cond(P, klass, c);
+		if (spec[k].flags & CS_PEER && !c->peer) {
+			diag_add(P->d, &c->loc, 0,
+				 "%s rule: '%s' can only be used inside peer=(...)", klass, c->name);
+			return -EINVAL;
+		}
+		if ((spec[k].flags & CS_SINGLE ? cond_single(P, klass, c) :
+						 cond_eq_only(P, klass, c)) < 0)
+			return -EINVAL;
+		if (spec[k].flags & CS_ONCE && take_once(P, klass, c, &found[k]) < 0)
+			return -EINVAL;
+		found[k] = c;
+		if (spec[k].value && spec[k].value(P, klass, c) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int v_glob(struct parser *P, const char *klass, const struct ocond *c)
+{
+	return glob_val(P, klass, c);
+}
+
 /* ---- signal ---- */
 
 /* signal.cc signal_map (no "lost": the kernel has no such signal) */
@@ -125,89 +168,73 @@ static bool signal_ok(const char *s)
 	return false;
 }
 
-static int check_signal(struct parser *P, struct orule *o, struct rule *r)
+static int v_signals(struct parser *P, const char *klass, const struct ocond *c)
 {
-	const struct ocond *peer = NULL;
-	(void)r;
-	for (size_t i = 0; i < o->nconds; i++) {
-		const struct ocond *c = &o->conds[i];
-		if (cond_eq_only(P, "signal", c) < 0)
-			return -EINVAL;
-		if (!strcmp(c->name, "set")) {
-			for (size_t j = 0; j < c->nvals; j++) {
-				if (signal_ok(c->vals[j]))
-					continue;
-				diag_add(P->d, &c->vlocs[j], 0, "unknown signal '%s'",
-					 c->vals[j]);
-				return -EINVAL;
-			}
-		} else if (!strcmp(c->name, "peer")) {
-			if (take_once(P, "signal", c, &peer) < 0 ||
-			    glob_val(P, "signal", c) < 0)
-				return -EINVAL;
-		} else {
-			return bad_cond(P, "signal", c);
-		}
+	for (size_t j = 0; j < c->nvals; j++) {
+		if (signal_ok(c->vals[j]))
+			continue;
+		diag_add(P->d, &c->vlocs[j], 0, "unknown signal '%s'", c->vals[j]);
+		return -EINVAL;
 	}
 	return 0;
 }
 
+static const struct cspec signal_conds[] = {
+	{ "set", 0, v_signals }, /* may repeat: the sets add up */
+	{ "peer", CS_ONCE, v_glob },
+	{ NULL, 0, NULL },
+};
+
+static int check_signal(struct parser *P, struct orule *o, struct rule *r)
+{
+	const struct ocond *found[CS_MAX] = { 0 };
+	(void)r;
+	return check_conds(P, "signal", o, signal_conds, found);
+}
+
 /* ---- ptrace ---- */
+
+static const struct cspec ptrace_conds[] = {
+	{ "peer", CS_ONCE, v_glob },
+	{ NULL, 0, NULL },
+};
 
 static int check_ptrace(struct parser *P, struct orule *o, struct rule *r)
 {
-	const struct ocond *peer = NULL;
+	const struct ocond *found[CS_MAX] = { 0 };
 	(void)r;
-	for (size_t i = 0; i < o->nconds; i++) {
-		const struct ocond *c = &o->conds[i];
-		if (cond_eq_only(P, "ptrace", c) < 0)
-			return -EINVAL;
-		if (strcmp(c->name, "peer"))
-			return bad_cond(P, "ptrace", c);
-		if (take_once(P, "ptrace", c, &peer) < 0 || glob_val(P, "ptrace", c) < 0)
-			return -EINVAL;
-	}
-	return 0;
+	return check_conds(P, "ptrace", o, ptrace_conds, found);
 }
 
 /* ---- dbus ---- */
 
 enum { DS_BUS, DS_NAME, DS_LABEL, DS_PATH, DS_IFACE, DS_MEMBER, DS_MAX };
-static const char *const dbus_keys[DS_MAX] = { "bus", "name", "label", "path",
-	"interface", "member" };
+/* in DS_* order; one slot each, shared by the rule and its peer=() */
+static const struct cspec dbus_conds[] = {
+	{ "bus", CS_ONCE | CS_SINGLE, v_glob },
+	{ "name", CS_ONCE | CS_SINGLE, v_glob },
+	{ "label", CS_ONCE | CS_SINGLE | CS_PEER, v_glob },
+	{ "path", CS_ONCE | CS_SINGLE, v_glob },
+	{ "interface", CS_ONCE | CS_SINGLE, v_glob },
+	{ "member", CS_ONCE | CS_SINGLE, v_glob },
+	{ NULL, 0, NULL },
+};
 
 /* dbus.cc dbus_rule::dbus_rule(): a rule is about messages (path,
  * interface, member, a peer) or about owning a name, not both, and the
  * accesses must fit. */
 static int check_dbus(struct parser *P, struct orule *o, struct rule *r)
 {
-	const struct ocond *slot[DS_MAX] = { 0 };
-	bool subject_name = false;
+	const struct ocond *slot[CS_MAX] = { 0 };
 	(void)r;
 	if (o->has_group && strcmp(o->group, "peer")) {
 		diag_add(P->d, &o->group_loc, 0, "dbus rule: invalid conditional group %s=()",
 			 o->group);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < o->nconds; i++) {
-		const struct ocond *c = &o->conds[i];
-		int k;
-		if (cond_single(P, "dbus", c) < 0)
-			return -EINVAL;
-		for (k = 0; k < DS_MAX && strcmp(dbus_keys[k], c->name); k++)
-			;
-		if (k == DS_MAX)
-			return bad_cond(P, "dbus", c);
-		if (k == DS_LABEL && !c->peer) {
-			diag_add(P->d, &c->loc, 0,
-				 "dbus rule: 'label' can only be used inside peer=(...)");
-			return -EINVAL;
-		}
-		if (take_once(P, "dbus", c, &slot[k]) < 0 || glob_val(P, "dbus", c) < 0)
-			return -EINVAL;
-		if (k == DS_NAME && !c->peer)
-			subject_name = true;
-	}
+	if (check_conds(P, "dbus", o, dbus_conds, slot) < 0)
+		return -EINVAL;
+	bool subject_name = slot[DS_NAME] && !slot[DS_NAME]->peer;
 	bool message = slot[DS_PATH] || slot[DS_IFACE] || slot[DS_MEMBER] ||
 		       slot[DS_LABEL] || (slot[DS_NAME] && !subject_name);
 	if (message && subject_name) {
@@ -331,30 +358,29 @@ static bool all_digits(const char *s)
 	return true;
 }
 
+static int v_mq_type(struct parser *P, const char *klass, const struct ocond *c)
+{
+	if (!strcmp(c->vals[0], "posix") || !strcmp(c->vals[0], "sysv"))
+		return 0;
+	diag_add(P->d, &c->vlocs[0], 0, "%s rule: invalid type '%s' (posix or sysv)",
+		 klass, c->vals[0]);
+	return -EINVAL;
+}
+
+static const struct cspec mqueue_conds[] = {
+	{ "label", CS_ONCE, v_glob },
+	{ "type", CS_ONCE, v_mq_type },
+	{ NULL, 0, NULL },
+};
+
 /* mqueue.cc: posix queues are named /name, sysv ones by a number */
 static int check_mqueue(struct parser *P, struct orule *o, struct rule *r)
 {
-	const struct ocond *label = NULL, *type = NULL;
+	const struct ocond *found[CS_MAX] = { 0 }, *type;
 	(void)r;
-	for (size_t i = 0; i < o->nconds; i++) {
-		const struct ocond *c = &o->conds[i];
-		if (cond_eq_only(P, "mqueue", c) < 0)
-			return -EINVAL;
-		if (!strcmp(c->name, "label")) {
-			if (take_once(P, "mqueue", c, &label) < 0 || glob_val(P, "mqueue", c) < 0)
-				return -EINVAL;
-		} else if (!strcmp(c->name, "type")) {
-			if (take_once(P, "mqueue", c, &type) < 0)
-				return -EINVAL;
-			if (strcmp(c->vals[0], "posix") && strcmp(c->vals[0], "sysv")) {
-				diag_add(P->d, &c->vlocs[0], 0,
-					 "mqueue rule: invalid type '%s' (posix or sysv)", c->vals[0]);
-				return -EINVAL;
-			}
-		} else {
-			return bad_cond(P, "mqueue", c);
-		}
-	}
+	if (check_conds(P, "mqueue", o, mqueue_conds, found) < 0)
+		return -EINVAL;
+	type = found[1];
 	if (!o->has_id)
 		return 0;
 	const char *q = o->id.text;
@@ -380,21 +406,17 @@ static int check_mqueue(struct parser *P, struct orule *o, struct rule *r)
 
 /* ---- io_uring, userns, all ---- */
 
+/* io_uring.cc: the group's conditionals go through the same check */
+static const struct cspec uring_conds[] = {
+	{ "label", CS_ONCE | CS_SINGLE, v_glob },
+	{ NULL, 0, NULL },
+};
+
 static int check_uring(struct parser *P, struct orule *o, struct rule *r)
 {
-	const struct ocond *label = NULL;
+	const struct ocond *found[CS_MAX] = { 0 };
 	(void)r;
-	/* io_uring.cc: the group's conditionals go through the same check */
-	for (size_t i = 0; i < o->nconds; i++) {
-		const struct ocond *c = &o->conds[i];
-		if (cond_single(P, "io_uring", c) < 0)
-			return -EINVAL;
-		if (strcmp(c->name, "label"))
-			return bad_cond(P, "io_uring", c);
-		if (take_once(P, "io_uring", c, &label) < 0 || glob_val(P, "io_uring", c) < 0)
-			return -EINVAL;
-	}
-	return 0;
+	return check_conds(P, "io_uring", o, uring_conds, found);
 }
 
 static int check_none(struct parser *P, struct orule *o, struct rule *r)
