@@ -556,7 +556,8 @@ static int literal_chars(const char *g)
 	return n;
 }
 
-static int build_attach(struct policy *p, struct diags *d)
+int policy_build_attach(struct policy *p, struct diags *d);
+int policy_build_attach(struct policy *p, struct diags *d)
 {
 	struct dfa_builder *b = dfa_builder_new();
 	struct actx c = { p, calloc(p->nprofiles + 1, sizeof(int)) };
@@ -642,7 +643,7 @@ int policy_compile_files(const char *const *files, size_t nfiles,
 		ast_free(&a);
 	}
 	if (d->nerrors == before)
-		build_attach(p, d);
+		policy_build_attach(p, d);
 	if (d->nerrors > before) {
 		policy_free(p);
 		return -EINVAL;
@@ -696,6 +697,8 @@ int policy_list_dir(const char *dir, char ***out, size_t *n)
 	return 0;
 }
 
+void policy_dir_digest(const char *dir, uint8_t out[32]);
+
 int policy_load_dir(const char *dir, const char *cache_dir, struct diags *d,
 		    struct policy **out)
 {
@@ -708,11 +711,38 @@ int policy_load_dir(const char *dir, const char *cache_dir, struct diags *d,
 		diag_add(d, &l, 0, "cannot read policy directory: %s", strerror(-r));
 		return r;
 	}
+	/* The cache is keyed by a digest of every file under the directory:
+	 * any edit, addition or removal rebuilds it. */
+	uint8_t dg[32];
+	char *cpath = NULL;
+	if (cache_dir) {
+		policy_dir_digest(dir, dg);
+		uint64_t h = 0xcbf29ce484222325ull;
+		char *real = realpath(dir, NULL);
+		for (const char *c = real ? real : dir; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ull;
+		free(real);
+		if (asprintf(&cpath, "%s/policy-%016llx.cache", cache_dir,
+			     (unsigned long long)h) < 0)
+			cpath = NULL;
+		if (cpath && policy_read_cache(cpath, dg, out) == 0) {
+			for (size_t i = 0; i < n; i++)
+				free(files[i]);
+			free(files);
+			free(cpath);
+			return 0;
+		}
+	}
 	const char *inc[] = { dir, NULL };
 	r = policy_compile_files((const char *const *)files, n, inc, d, out);
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
-	(void)cache_dir;
+	if (r == 0 && cpath) {
+		memcpy((*out)->digest, dg, 32);
+		mkdir(cache_dir, 0755);
+		policy_write_cache(*out, cpath); /* best effort: a cache is optional */
+	}
+	free(cpath);
 	return r;
 }

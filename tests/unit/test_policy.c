@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy.h"
@@ -206,6 +207,87 @@ static void test_errors(void)
 	}
 }
 
+/* The binary cache: a hit decides like the compile, an edit of the
+ * sources makes it stale, and corrupt caches are rejected, never trusted. */
+static void test_cache(void)
+{
+	char pdir[300], cdir[300], cfile[400] = "";
+	snprintf(pdir, sizeof(pdir), "%s/pol", dir);
+	snprintf(cdir, sizeof(cdir), "%s/cache", dir);
+	mkdir(pdir, 0755);
+	const char *t1 = "profile c { /a/** r, /b ix, }\n";
+	char *f = write_file("pol/c", t1, strlen(t1));
+	struct diags d = { 0 };
+	struct policy *p1 = NULL, *p2 = NULL;
+	int lr = policy_load_dir(pdir, cdir, &d, &p1);
+	CHECK(lr == 0, "first load: %d %s", lr, d.n ? d.v[0].msg : "");
+	CHECK(policy_load_dir(pdir, cdir, &d, &p2) == 0, "cached load");
+	struct file_perms a, b;
+	if (p1 && p2) {
+		decide_file(policy_find(p1, "c"), "/a/x", &a);
+		decide_file(policy_find(p2, "c"), "/a/x", &b);
+		CHECK(a.allow == b.allow && a.allow == PERM_READ, "cache decides alike");
+		decide_file(policy_find(p2, "c"), "/b", &b);
+		CHECK(b.x.type == XT_INHERIT, "cache keeps exec modes");
+	}
+	policy_free(p1);
+	policy_free(p2);
+	/* find the cache file */
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "ls %s/*.cache 2>/dev/null", cdir);
+	FILE *ls = popen(cmd, "r");
+	if (ls) {
+		if (!fgets(cfile, sizeof(cfile), ls))
+			cfile[0] = '\0';
+		pclose(ls);
+	}
+	cfile[strcspn(cfile, "\n")] = '\0';
+	CHECK(cfile[0], "a cache file was written");
+	uint8_t zero[32] = { 0 };
+	struct policy *p3 = NULL;
+	CHECK(cfile[0] && policy_read_cache(cfile, zero, &p3) == -ESTALE,
+	      "other sources: stale");
+	policy_free(p3);
+	/* corrupt copies: every single-byte flip is rejected or harmless */
+	FILE *cf = cfile[0] ? fopen(cfile, "rb") : NULL;
+	uint8_t *blob = malloc(1 << 20);
+	size_t len = cf && blob ? fread(blob, 1, 1 << 20, cf) : 0;
+	if (cf)
+		fclose(cf);
+	for (size_t i = 0; i < len; i += 1 + len / 300) {
+		char *bad = write_file("bad.cache", (char *)blob, len);
+		FILE *bf = fopen(bad, "r+b");
+		if (bf) {
+			fseek(bf, (long)i, SEEK_SET);
+			fputc(blob[i] ^ 0x5a, bf);
+			fclose(bf);
+		}
+		struct policy *px = NULL;
+		int r = policy_read_cache(bad, zero, &px);
+		CHECK(r < 0, "corrupt byte %zu accepted", i);
+		policy_free(px);
+		if (truncate(bad, (off_t)(i)) < 0)
+			continue;
+		r = policy_read_cache(bad, zero, &px);
+		CHECK(r < 0, "truncated at %zu accepted", i);
+		policy_free(px);
+		free(bad);
+	}
+	free(blob);
+	/* an edit makes the cache stale: the new rule is seen */
+	const char *t2 = "profile c { /a/** rw, }\n";
+	free(write_file("pol/c", t2, strlen(t2)));
+	struct policy *p4 = NULL;
+	CHECK(policy_load_dir(pdir, cdir, &d, &p4) == 0, "reload after edit");
+	if (p4) {
+		decide_file(policy_find(p4, "c"), "/a/x", &a);
+		CHECK(a.allow == (PERM_READ | PERM_WRITE), "edit seen through the cache");
+	}
+	policy_free(p4);
+	diags_free(&d);
+	free(f);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -215,6 +297,7 @@ int main(void)
 	test_decisions();
 	test_equivalence();
 	test_errors();
+	test_cache();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
