@@ -60,6 +60,7 @@ struct ast_profile {
 	uint32_t flags; /* PF_* */
 	bool is_hat;
 	bool attach_from_name; /* "/path {": the name is the attachment */
+	bool keyword;          /* declared with 'profile' */
 	struct rule *rules;
 	size_t nrules, caprules;
 	struct ast_profile **kids;

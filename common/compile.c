@@ -478,7 +478,15 @@ static struct profile *compile_profile(struct ast *a, struct ast_profile *ap,
 		return NULL;
 	size_t before = d->nerrors;
 	pr->parent = parent;
+	if (ap->name && strstr(ap->name, "@{profile_name}"))
+		diag_add(d, &ap->loc, 0, "a profile's name cannot use @{profile_name}");
 	char *nm = ap->name ? vars_expand(a, ap, ap->name, &ap->loc, d) : NULL;
+	if (nm && ap->attach_from_name && !parent && ap->name[0] == '@' &&
+	    ap->attach && !strcmp(ap->attach, ap->name) && nm[0] != '/' &&
+	    !ap->is_hat && ap->loc.col >= 0 && !ap->keyword)
+		diag_add(d, &ap->loc, 0,
+			 "profile '%s' (from %s) needs the 'profile' keyword or an absolute path",
+			 nm, ap->name);
 	if (parent) {
 		if (asprintf(&pr->name, "%s//%s", parent->name, nm ? nm : "") < 0)
 			pr->name = NULL;

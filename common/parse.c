@@ -641,6 +641,7 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 	int nmode = 0, rc = 0;
 	bool chroot_rel = false, ns_rel = false, ch_att = false, ch_noatt = false;
 	int nflags = 0, ipc_vals = 0;
+	const char *ipc_val = NULL;
 	bool med_del = false, del_del = false, att_disc = false, no_att_disc = false;
 	for (; *i < t->n; (*i)++) {
 		struct ptok *k = &t->v[*i];
@@ -667,7 +668,12 @@ static int parse_flags(struct parser *P, struct toks *t, size_t *i,
 			}
 			const char *val = t->v[*i + 2].text;
 			att_disc = true;
-			ipc_vals += !strcmp(f, "attach_disconnected.ipc");
+			if (!strcmp(f, "attach_disconnected.ipc")) {
+				/* given twice is fine only with the same value */
+				if (!ipc_val || strcmp(ipc_val, val))
+					ipc_vals++;
+				ipc_val = val;
+			}
 			if (!strncmp(f, "attach_disconnected", 19)) {
 				char *x = vars_expand(P->a, pr, val, &t->v[*i + 2].loc, P->d);
 				if (!x || x[0] != '/') {
@@ -770,6 +776,7 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		}
 		pr->name = strdup(t->v[i].text);
 		pr->is_hat = kw_hat;
+		pr->keyword = kw_profile;
 		i++;
 		if (kw_profile && i < t->n &&
 		    (t->v[i].type == T_STRING ||
@@ -861,7 +868,10 @@ static int parse_profile(struct parser *P, struct ast_profile *parent,
 		}
 		if (is_word(w, "identities") && i + 2 < t->n && t->v[i + 2].type == T_LPAREN)
 			for (size_t j = i + 3; j < t->n && t->v[j].type != T_RPAREN; j++)
-				if (t->v[j].type == T_STRING && strpbrk(t->v[j].text, " \t")) {
+				if ((t->v[j].type == T_STRING && t->v[j].text[0] != '/' &&
+				     strpbrk(t->v[j].text, " \t")) ||
+				    (t->v[j].type == T_WORD && strchr(t->v[j].text, '\\'))) {
+					/* a profile name, or a path (which may hold blanks) */
 					diag_add(P->d, &t->v[j].loc, 0, "invalid identity '%s'",
 						 t->v[j].text);
 					rc = -EINVAL;
@@ -949,6 +959,10 @@ static int check_var_refs(struct parser *P, struct toks *t, size_t i)
 			if (!e)
 				break;
 			char *n = strndup(p + 2, (size_t)(e - p - 2));
+			if (n && !valid_var_name(n)) {
+				free(n); /* @{a,b}: an '@' then an alternation */
+				continue;
+			}
 			bool ok = n && ast_find_var(P->a, n, false);
 			for (int b = 0; n && !ok && builtin[b]; b++)
 				ok = !strcmp(builtin[b], n);

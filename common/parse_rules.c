@@ -153,8 +153,11 @@ int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 	struct ptok *path = NULL, *mode = NULL;
 	bool mode_first = false;
 	/* "safe"/"unsafe" spell the environment scrubbing of an exec mode */
-	if (i < t->n && (is_word(&t->v[i], "safe") || is_word(&t->v[i], "unsafe")))
+	int safety = 0;
+	if (i < t->n && (is_word(&t->v[i], "safe") || is_word(&t->v[i], "unsafe"))) {
+		safety = is_word(&t->v[i], "safe") ? 1 : -1;
 		i++;
+	}
 	if (i < t->n && is_path_token(&t->v[i])) {
 		path = &t->v[i++];
 		if (i < t->n && t->v[i].type == T_WORD)
@@ -177,6 +180,14 @@ int parse_file_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 	}
 	if (parse_mode(P, mode, r->qual, &r->perms, &r->x) < 0)
 		return -EINVAL;
+	if (safety && !(r->perms & PERM_EXEC)) {
+		diag_add(P->d, &t->v[0].loc, 0, "safe/unsafe need an exec mode");
+		return -EINVAL;
+	}
+	if (safety > 0)
+		r->x.flags |= XF_SCRUB;
+	else if (safety < 0)
+		r->x.flags &= (uint8_t)~XF_SCRUB;
 	if (i < t->n && t->v[i].type == T_ARROW) {
 		i++;
 		if (i >= t->n || (t->v[i].type != T_WORD && t->v[i].type != T_STRING)) {
@@ -382,7 +393,10 @@ static int parse_addr_kv(struct parser *P, struct toks *t, size_t *i,
 {
 	struct ptok *k = &t->v[*i];
 	bool ip = is_word(k, "ip"), port = is_word(k, "port");
-	if ((is_word(k, "label") || is_word(k, "interface")) && *i + 2 < t->n &&
+	if (is_word(k, "label:"))
+		k->text[5] = '\0'; /* label:=X sets the label; checked like label=X */
+	if ((is_word(k, "label") || is_word(k, "label:") || is_word(k, "interface")) &&
+	    *i + 2 < t->n &&
 	    (t->v[*i + 1].type == T_EQ || t->v[*i + 1].type == T_COLONEQ) &&
 	    (t->v[*i + 2].type == T_WORD || t->v[*i + 2].type == T_STRING)) {
 		/* labels and interfaces: checked, not enforced by nftables */

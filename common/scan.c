@@ -758,6 +758,7 @@ static const struct token *lex(struct scanner *s)
 	 * glob's {a,b} alternation and @{var} references belong to the word. */
 	int depth = 0;
 	bool path = c == '/' || c == '@' || c == '^';
+	bool after_eq = s->last_type == T_EQ; /* key=a,b: one value */
 	for (;;) {
 		c = peekc(s, 0);
 		if (c == '\\' && peekc(s, 1) != -1 && peekc(s, 1) != '\n') {
@@ -769,8 +770,9 @@ static const struct token *lex(struct scanner *s)
 			depth++;
 		} else if (c == '}' && depth > 0) {
 			depth--;
-		} else if (c == '}' && path && n > 0 && !is_word_stop(peekc(s, 1)) ) {
-			/* a brace closing an alternation opened by a variable */
+		} else if (c == '}' && path && n > 0) {
+			/* a brace closing an alternation opened by a variable's
+			 * value (@{V}={a,b then /x/@{V},c} r,) */
 		} else if (depth > 0 && c != -1 && c != '\n' && c != ' ' &&
 			   c != '\t' && c != '\r') {
 			/* inside an alternation: anything but blanks */
@@ -783,7 +785,7 @@ static const struct token *lex(struct scanner *s)
 			break;
 		} else if (c == '=' && path && n > 0 && !is_var_ref(s->tbuf, n)) {
 			/* '=' inside a path is literal */
-		} else if (c == ',' && path && !is_word_stop(peekc(s, 1)) &&
+		} else if (c == ',' && (path || after_eq) && !is_word_stop(peekc(s, 1)) &&
 			   peekc(s, 1) != '#') {
 			/* upstream's lexer: a comma followed by more path
 			 * characters belongs to the path (/foo,bar) */
