@@ -1,0 +1,256 @@
+#!/usr/bin/env bats
+# netgate: each rule form, allowed and denied, IPv4 and IPv6, TCP, UDP,
+# ICMP and raw, with real servers in network namespaces joined by a veth
+# pair (and their loopbacks). Clients run inside a test cgroup confined by
+# `netgate attach`; the same client outside the cgroup is the control.
+
+load netgate_lib
+
+setup() {
+	ng_setup
+	two_ns
+	mkcg "$TAG"
+}
+
+teardown() {
+	ng_teardown
+}
+
+# probe from the client namespace, confined / unconfined
+pc() { probe "$NSC" "$TAG" "$@"; }
+pu() { in_ns "$NSC" python3 "$PROBE" "$@"; }
+
+@test "network inet tcp: TCP over IPv4 only; refused at once otherwise" {
+	profile p <<<"network inet tcp,"
+	http_server "$NSV" 8080
+	udp_server "$NSV" 5353
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ECONNREFUSED pc tcp fd99::2 8080
+	expect EPERM pc udp 10.99.0.2 5353
+	expect ok pu tcp fd99::2 8080
+	expect ok pu udp 10.99.0.2 5353
+	# fails at once, not after a timeout
+	local t0=$SECONDS
+	expect ECONNREFUSED pc tcp fd99::2 8080
+	[ $((SECONDS - t0)) -le 1 ]
+}
+
+@test "network inet6 tcp: TCP over IPv6 only" {
+	profile p <<<"network inet6 tcp,"
+	tcp_server "$NSV" 8080
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp fd99::2 8080
+	expect ECONNREFUSED pc tcp 10.99.0.2 8080
+}
+
+@test "network tcp: both families; UDP refused" {
+	profile p <<<"network tcp,"
+	tcp_server "$NSV" 8080
+	udp_server "$NSV" 5353
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ok pc tcp fd99::2 8080
+	expect EPERM pc udp fd99::2 5353
+}
+
+@test "network udp: UDP in both families; TCP refused" {
+	profile p <<<"network udp,"
+	tcp_server "$NSV" 8080
+	udp_server "$NSV" 5353
+	wait_port "$NSV" 8080
+	wait_port "$NSV" 5353 udp
+	attach "$NSC" "$TAG" p
+	expect ok pc udp 10.99.0.2 5353
+	expect ok pc udp fd99::2 5353
+	expect ECONNREFUSED pc tcp 10.99.0.2 8080
+}
+
+@test "network inet dgram: UDP over IPv4 only" {
+	profile p <<<"network inet dgram,"
+	udp_server "$NSV" 5353
+	wait_port "$NSV" 5353 udp
+	attach "$NSC" "$TAG" p
+	expect ok pc udp 10.99.0.2 5353
+	expect EPERM pc udp fd99::2 5353
+}
+
+@test "network inet raw and icmp: ICMP echo allowed or refused" {
+	profile raw4 <<<"network inet raw,"
+	profile icmp <<<"network icmp,"
+	profile tcp <<<"network tcp,"
+	attach "$NSC" "$TAG" raw4
+	expect ok pc icmp 10.99.0.2
+	expect EPERM pc icmp fd99::2
+	attach "$NSC" "$TAG" icmp
+	expect ok pc icmp 10.99.0.2
+	expect ok pc icmp fd99::2
+	attach "$NSC" "$TAG" tcp
+	expect EPERM pc icmp 10.99.0.2
+	expect EPERM pc icmp fd99::2
+	expect ok pu icmp fd99::2
+}
+
+@test "deny wins over allow" {
+	profile p <<'EOF2'
+network tcp,
+deny network tcp peer=(port=9999),
+EOF2
+	tcp_server "$NSV" 9998
+	tcp_server "$NSV" 9999
+	wait_port "$NSV" 9999
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 9998
+	expect ok pc tcp fd99::2 9998
+	expect ECONNREFUSED pc tcp 10.99.0.2 9999
+	expect ECONNREFUSED pc tcp fd99::2 9999
+	expect ok pu tcp 10.99.0.2 9999
+}
+
+@test "peer=(ip=...): one address allowed, its neighbour refused (IPv4, IPv6)" {
+	profile p <<'EOF2'
+network inet tcp peer=(ip=10.99.0.2),
+network inet6 tcp peer=(ip=fd99::3),
+EOF2
+	tcp_server "$NSV" 8080
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ECONNREFUSED pc tcp 10.99.0.3 8080
+	expect ok pc tcp fd99::3 8080
+	expect ECONNREFUSED pc tcp fd99::2 8080
+}
+
+@test "peer=(port=lo-hi): inside the range allowed, outside refused" {
+	profile p <<<"network tcp peer=(port=8000-8010),"
+	tcp_server "$NSV" 8005
+	tcp_server "$NSV" 8011
+	wait_port "$NSV" 8011
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8005
+	expect ok pc tcp fd99::2 8005
+	expect ECONNREFUSED pc tcp 10.99.0.2 8011
+	expect ECONNREFUSED pc tcp fd99::2 8011
+}
+
+@test "peer port on UDP: one port allowed, another refused" {
+	profile p <<<"network udp peer=(port=5353),"
+	udp_server "$NSV" 5353
+	udp_server "$NSV" 5354
+	wait_port "$NSV" 5354 udp
+	attach "$NSC" "$TAG" p
+	expect ok pc udp 10.99.0.2 5353
+	expect ok pc udp fd99::2 5353
+	expect EPERM pc udp 10.99.0.2 5354
+}
+
+@test "ip= (local address): traffic from it allowed, from loopback refused" {
+	profile p <<<"network inet tcp ip=10.99.0.1,"
+	tcp_server "$NSV" 8080
+	tcp_server "$NSC" 8081
+	wait_port "$NSV" 8080
+	wait_port "$NSC" 8081
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ECONNREFUSED pc tcp 127.0.0.1 8081
+	expect ok pu tcp 127.0.0.1 8081
+}
+
+@test "access connect: a client works, the same program cannot serve" {
+	profile p <<<"network connect tcp,"
+	tcp_server "$NSV" 8080
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" p
+	attach "$NSV" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ok pc tcp fd99::2 8080
+	# a confined ncat server in the server namespace refuses connections
+	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec ncat -lk 9090 -c "echo hi"' _ "$CGROOT/$TAG"
+	wait_port "$NSV" 9090
+	expect ECONNREFUSED pu tcp 10.99.0.2 9090
+	expect ECONNREFUSED pu tcp fd99::2 9090
+}
+
+@test "access (bind, listen, accept) on a local port: that port serves, another refuses (early demux on and off)" {
+	profile p <<<"network (bind, listen, accept) tcp port=8080,"
+	attach "$NSV" "$TAG" p
+	bg probe "$NSV" "$TAG" listen-tcp :: 8080
+	bg probe "$NSV" "$TAG" listen-tcp :: 8081
+	wait_port "$NSV" 8080
+	wait_port "$NSV" 8081
+	for demux in 1 0; do
+		in_ns "$NSV" sysctl -qw net.ipv4.tcp_early_demux=$demux
+		expect ok pu tcp 10.99.0.2 8080
+		expect ok pu tcp fd99::2 8080
+		expect ECONNREFUSED pu tcp 10.99.0.2 8081
+		expect ECONNREFUSED pu tcp fd99::2 8081
+	done
+	# the server's profile has no connect: it cannot call out
+	tcp_server "$NSC" 7070
+	wait_port "$NSC" 7070
+	expect ECONNREFUSED probe "$NSV" "$TAG" tcp 10.99.0.1 7070
+}
+
+@test "UDP to a confined server: allowed port answers, denied port is unreachable" {
+	profile p <<<"network (bind, receive, send) udp port=5353,"
+	attach "$NSV" "$TAG" p
+	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec socat UDP6-RECVFROM:5353,reuseaddr,fork,ipv6only=0 SYSTEM:"echo pong"' _ "$CGROOT/$TAG"
+	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec socat UDP6-RECVFROM:5354,reuseaddr,fork,ipv6only=0 SYSTEM:"echo pong"' _ "$CGROOT/$TAG"
+	wait_port "$NSV" 5353 udp
+	wait_port "$NSV" 5354 udp
+	expect ok pu udp 10.99.0.2 5353
+	expect ok pu udp fd99::2 5353
+	expect ECONNREFUSED pu udp 10.99.0.2 5354
+	expect ECONNREFUSED pu udp fd99::2 5354
+}
+
+@test "socket() is refused (EACCES) for a family or type the profile lacks" {
+	profile p <<<"network inet stream,"
+	x() { in_ns "$NSC" "$NETGATE" exec --policy "$WORK/pol" --profile p -- python3 "$PROBE" socket "$@"; }
+	expect ok x inet stream
+	expect EACCES x inet dgram
+	expect EACCES x inet6 stream
+	expect EACCES x unix stream
+	expect EACCES x netlink raw
+	expect EACCES x packet raw
+	# and io_uring, which could create sockets
+	run in_ns "$NSC" "$NETGATE" exec --policy "$WORK/pol" --profile p -- python3 -c '
+import ctypes, errno, os
+libc = ctypes.CDLL(None, use_errno=True)
+p = ctypes.create_string_buffer(120)
+r = libc.syscall(425, 1, p)
+print("ok" if r >= 0 else errno.errorcode[ctypes.get_errno()])'
+	[ "$output" = EACCES ]
+}
+
+@test "audit rules log and count; complain mode lets everything through" {
+	profile a <<<"audit network inet tcp,"
+	printf 'profile c flags=(complain) {\n}\n' >"$WORK/pol/c"
+	tcp_server "$NSV" 8080
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" a
+	expect ok pc tcp 10.99.0.2 8080
+	run in_ns "$NSC" nft list table inet capgate
+	[[ "$output" == *'log prefix "capgate AUDIT a" group 2718'* ]]
+	[[ "$output" =~ counter\ packets\ [1-9] ]]
+	attach "$NSC" "$TAG" c
+	expect ok pc tcp 10.99.0.2 8080
+	# sent (nothing listens: port unreachable), not dropped (EPERM)
+	expect ECONNREFUSED pc udp 10.99.0.2 5353
+	run in_ns "$NSC" nft list table inet capgate
+	[[ "$output" == *'capgate ALLOWED c'* ]]
+}
+
+@test "a profile without network rules refuses everything" {
+	printf 'profile n {\n  /tmp/** r,\n}\n' >"$WORK/pol/n"
+	tcp_server "$NSV" 8080
+	wait_port "$NSV" 8080
+	attach "$NSC" "$TAG" n
+	expect ECONNREFUSED pc tcp 10.99.0.2 8080
+	expect EPERM pc udp 10.99.0.2 5353
+	expect EPERM pc icmp 10.99.0.2
+	expect ok pu tcp 10.99.0.2 8080
+}
