@@ -216,6 +216,45 @@ static char *apply_aliases(struct ast *a, char *p)
 	return p;
 }
 
+/* Does every alternative of a glob start with '/'? ({/a,b} does not.) */
+static bool all_absolute(const char *g)
+{
+	if (g[0] != '{')
+		return g[0] == '/';
+	int depth = 0;
+	const char *close = NULL;
+	for (const char *p = g; *p && !close; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		else if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			close = p;
+	}
+	if (!close)
+		return false;
+	const char *start = g + 1;
+	depth = 0;
+	for (const char *p = g + 1; p <= close; p++) {
+		if (*p == '\\' && p < close) {
+			p++;
+			continue;
+		}
+		if (*p == '{')
+			depth++;
+		else if (*p == '}' && depth > 0)
+			depth--;
+		else if ((*p == ',' && depth == 0) || p == close) {
+			char buf[4096];
+			int n = snprintf(buf, sizeof(buf), "%.*s%s", (int)(p - start), start, close + 1);
+			if (n < 0 || (size_t)n >= sizeof(buf) || !all_absolute(buf))
+				return false;
+			start = p + 1;
+		}
+	}
+	return true;
+}
+
 static char *expand_path(struct ast *a, const struct ast_profile *ap,
 			 const char *in, const struct loc *at, struct diags *d,
 			 bool need_abs)
@@ -501,8 +540,7 @@ static struct profile *compile_profile(struct ast *a, struct ast_profile *ap,
 			/* profile @{X} {: a name, not a path, when X is no path */
 			free(pr->attach);
 			pr->attach = NULL;
-		} else if (pr->attach && pr->attach[0] != '/' && pr->attach[0] != ':' &&
-		    !(pr->attach[0] == '{' && pr->attach[1] == '/')) {
+		} else if (pr->attach && pr->attach[0] != ':' && !all_absolute(pr->attach)) {
 			diag_add(d, &ap->loc, 0, "attachment '%s' must be an absolute path",
 				 pr->attach);
 		}

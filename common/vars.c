@@ -201,10 +201,34 @@ static int expand_into(struct ast *a, const struct ast_profile *pr,
 		       const char *in, const struct loc *at, struct diags *d,
 		       struct buf *out, int depth);
 
+/* One value of a variable, without the slashes that would double those
+ * around the reference (upstream's variable::expand_by_alternation): a
+ * leading '/' when the text before ends in '/', a trailing one when the
+ * text after starts with '/'. */
+static int expand_value(struct ast *a, const struct ast_profile *pr,
+			const char *val, const struct loc *at, struct diags *d,
+			struct buf *out, int depth, bool prev_slash, bool next_slash)
+{
+	size_t n = strlen(val);
+	while (prev_slash && n > 0 && val[0] == '/') {
+		val++;
+		n--;
+	}
+	while (next_slash && n > 0 && val[n - 1] == '/' && (n < 2 || val[n - 2] != '\\'))
+		n--;
+	char *v = strndup(val, n);
+	if (!v)
+		return -ENOMEM;
+	int r = expand_into(a, pr, v, at, d, out, depth + 1);
+	free(v);
+	return r;
+}
+
 static int expand_var(struct ast *a, const struct ast_profile *pr,
 		      const char *name, const struct loc *at, struct diags *d,
-		      struct buf *out, int depth)
+		      struct buf *out, int depth, bool next_slash)
 {
+	bool prev_slash = out->n > 0 && out->p[out->n - 1] == '/';
 	if (!strcmp(name, "profile_name") && !ast_find_var(a, name, false)) {
 		char full[4096] = "";
 		const struct ast_profile *stack[64];
@@ -230,12 +254,14 @@ static int expand_var(struct ast *a, const struct ast_profile *pr,
 		return -EINVAL;
 	}
 	if (v->nvals == 1)
-		return expand_into(a, pr, v->vals[0], at, d, out, depth + 1);
+		return expand_value(a, pr, v->vals[0], at, d, out, depth, prev_slash,
+				    next_slash);
 	bput(out, "{", 1);
 	for (size_t i = 0; i < v->nvals; i++) {
 		if (i)
 			bput(out, ",", 1);
-		if (expand_into(a, pr, v->vals[i], at, d, out, depth + 1) < 0)
+		if (expand_value(a, pr, v->vals[i], at, d, out, depth, prev_slash,
+				 next_slash) < 0)
 			return -EINVAL;
 	}
 	bput(out, "}", 1);
@@ -272,7 +298,7 @@ static int expand_into(struct ast *a, const struct ast_profile *pr,
 				free(name);
 				return -EINVAL;
 			}
-			int r = expand_var(a, pr, name, at, d, out, depth);
+			int r = expand_var(a, pr, name, at, d, out, depth, e[1] == '/');
 			free(name);
 			if (r < 0)
 				return r;

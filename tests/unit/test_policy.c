@@ -91,6 +91,7 @@ static void test_decisions(void)
 		"  deny /etc/shadow r,\n"
 		"  /srv/{a,b}/** rw,\n"
 		"  owner @{HOME}.cache/** rwk,\n"
+		"  @{HOME}/.config/** r,\n"
 		"  /usr/lib/**.so* mr,\n"
 		"  /usr/bin/helper Px -> helper,\n"
 		"  /usr/bin/* ix,\n"
@@ -126,6 +127,9 @@ static void test_decisions(void)
 	expect_mode(pr, "/usr/bin/helper", "Px -> helper"); /* exact beats glob */
 	expect_mode(pr, "/var/log/t.log", "a");
 	expect_mode(pr, "/home/u/.cache/x", "-"); /* owner only */
+	/* @{HOME}/x: no doubled slash where a value meets the text */
+	expect_mode(pr, "/home/u/.config/a", "r");
+	expect_mode(pr, "/root/.config/a", "r");
 
 	struct file_perms fp;
 	decide_file(pr, "/home/u/.cache/x", &fp);
