@@ -178,6 +178,16 @@ static int parse_quals(struct parser *P, struct toks *t, size_t *i,
 			continue;
 		} else
 			return 0;
+		/* upstream's order: priority, audit|quiet, allow|deny, owner|other */
+		int rank = (q & (Q_AUDIT | Q_QUIET)) ? 1 : (q & (Q_DENY | Q_ALLOW)) ? 2 : 3;
+		int have = (*qual & (Q_OWNER | Q_OTHER)) ? 3 : (*qual & (Q_DENY | Q_ALLOW)) ? 2 :
+			   (*qual & (Q_AUDIT | Q_QUIET)) ? 1 : 0;
+		if (rank < have && !(*qual & q)) {
+			diag_add(P->d, &k->loc, 0,
+				 "qualifier '%s' out of order (priority, audit, allow/deny, owner)",
+				 k->text);
+			return -EINVAL;
+		}
 		if ((*qual & q) ||
 		    ((q & (Q_DENY | Q_ALLOW)) && (*qual & (Q_DENY | Q_ALLOW))) ||
 		    ((q & (Q_OWNER | Q_OTHER)) && (*qual & (Q_OWNER | Q_OTHER))) ||
