@@ -131,8 +131,9 @@ int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
 		struct ng_plan *p;
 		if ((r = ng_plan_profile(t[i].pr, &p)) < 0)
 			goto out;
+		const uint64_t hash = p->hash;
 		size_t k;
-		for (k = 0; k < np && plans[k]->hash != p->hash; k++)
+		for (k = 0; k < np && plans[k]->hash != hash; k++)
 			;
 		if (k < np)
 			ng_plan_free(p); /* the same rules: one set of chains */
@@ -140,7 +141,7 @@ int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
 			plans[np++] = p;
 		add[i].id = cg.id;
 		add[i].level = cg.level;
-		add[i].hash = p->hash;
+		add[i].hash = hash;
 		memcpy(add[i].path, cg.rel, sizeof add[i].path);
 	}
 	long t1 = now_us();
