@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -297,22 +298,97 @@ static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		fuse_reply_lock(req, lock);
 }
 
+/* A blocking lock waits in its own thread, never in a worker: workers
+ * blocked on locks could leave none to read the unlock that frees them.
+ * The waiter polls with a non-blocking OFD lock and a growing sleep, and
+ * gives up with EINTR once the kernel interrupts the request (the caller
+ * got a signal), so a lock deadlock (OFD locks have no EDEADLK detection)
+ * ends like a POSIX one interrupted by a timer. */
+struct lock_wait {
+	fuse_req_t req;
+	int fd;
+	struct flock lk;
+};
+
+static void *lock_waiter(void *arg)
+{
+	struct lock_wait *w = arg;
+	useconds_t nap = 1000;
+	int r;
+	for (;;) {
+		struct flock lk = w->lk;
+		if (fcntl(w->fd, F_OFD_SETLK, &lk) == 0) {
+			r = 0;
+			break;
+		}
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR) {
+			r = errno;
+			break;
+		}
+		if (fuse_req_interrupted(w->req)) {
+			r = EINTR;
+			break;
+		}
+		usleep(nap);
+		if (nap < 32000)
+			nap *= 2;
+	}
+	close(w->fd);
+	fuse_reply_err(w->req, r);
+	free(w);
+	return NULL;
+}
+
+static int start_lock_wait(fuse_req_t req, int fd, const struct flock *lk)
+{
+	struct lock_wait *w = malloc(sizeof *w);
+	pthread_attr_t attr;
+	pthread_t t;
+	if (!w)
+		return -ENOMEM;
+	/* Our own reference to the owner's open file description: its fd
+	 * may be closed (flush) while we wait; the locks live on. */
+	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (w->fd < 0) {
+		free(w);
+		return -errno;
+	}
+	w->req = req;
+	w->lk = *lk;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	int e = pthread_create(&t, &attr, lock_waiter, w);
+	pthread_attr_destroy(&attr);
+	if (e) {
+		close(w->fd);
+		free(w);
+		return -e;
+	}
+	return 0;
+}
+
 static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		     struct flock *lock, int sleep)
 {
 	struct fsg *fs = fsg_of(req);
 	struct fsg_node *n = fsg_node(fs, ino);
-	int r = 0;
+	int r = 0, fd = -1;
 	if (lock->l_type != F_UNLCK)
 		r = check_lock(req, fs, n, (int)fi->fh, lock->l_type == F_WRLCK);
 	if (r == 0) {
-		int fd = fsg_lockfd_get(fs, n, fi->lock_owner, (int)fi->fh);
-		if (fd < 0)
-			r = fd;
-		else {
-			lock->l_pid = 0;
-			if (fcntl(fd, sleep ? F_OFD_SETLKW : F_OFD_SETLK, lock) < 0)
-				r = -errno;
+		fd = fsg_lockfd_get(fs, n, fi->lock_owner, (int)fi->fh);
+		r = fd < 0 ? fd : 0;
+	}
+	if (r == 0) {
+		lock->l_pid = 0;
+		if (fcntl(fd, F_OFD_SETLK, lock) < 0) {
+			r = -errno;
+			if (sleep && (r == -EAGAIN || r == -EACCES)) {
+				r = start_lock_wait(req, fd, lock);
+				if (r == 0)
+					return; /* the waiter replies */
+			}
 		}
 	}
 	fuse_reply_err(req, -r);

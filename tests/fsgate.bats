@@ -56,7 +56,7 @@ EOF
 }
 
 teardown() {
-	if mountpoint -q "$M" 2>/dev/null; then
+	if grep -q " $M fuse" /proc/self/mounts; then
 		fusermount3 -u "$M" 2>/dev/null || umount -l "$M"
 	fi
 	if [ -f "$T/pid" ]; then

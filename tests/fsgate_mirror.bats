@@ -27,7 +27,7 @@ EOF
 }
 
 teardown() {
-	if mountpoint -q "$M" 2>/dev/null; then
+	if grep -q " $M fuse" /proc/self/mounts; then
 		fusermount3 -u "$M" 2>/dev/null || umount -l "$M"
 	fi
 	kill "$(cat "$T/pid")" 2>/dev/null || true
