@@ -43,6 +43,7 @@
 #include "policy.h"
 #include "capgate/cg_apply.h"
 #include "capgate/cg_cgroup.h"
+#include "capgate/cg_nflog.h"
 #include "capgate/cg_plan.h"
 #include "capgate/cg_seccomp.h"
 #include "capgate/cg_super.h"
@@ -74,6 +75,7 @@ struct launch {
 	char inst[128];  /* capgate/<id> */
 	bool cg_made, attached;
 	struct audit_sink *audit;
+	struct cg_nflog *nflog; /* netgate's denials, or NULL */
 	pid_t self;
 	pid_t fsgate, init;
 	int fsgate_pidfd, init_pidfd;
@@ -244,6 +246,9 @@ static int setup_cgroup(struct launch *L)
 			return -1;
 		}
 		L->attached = true;
+		/* Best effort: another launcher may hold the nflog group. */
+		if (cg_nflog_open(&L->nflog) < 0)
+			L->nflog = NULL;
 	}
 	return 0;
 }
@@ -546,20 +551,23 @@ static int supervise(struct launch *L, int sigfd)
 	memmove(S.inst, S.inst + 1, strlen(S.inst));
 	int status = EXIT_LAUNCH;
 	for (;;) {
-		struct pollfd p[5] = {
+		struct pollfd p[6] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = L->init_pidfd, .events = POLLIN },
 			{ .fd = L->sock[0], .events = POLLIN },
 			{ .fd = S.listener, .events = POLLIN },
 			{ .fd = L->fsgate_pidfd, .events = POLLIN },
+			{ .fd = L->nflog ? cg_nflog_fd(L->nflog) : -1, .events = POLLIN },
 		};
-		if (poll(p, 5, -1) < 0) {
+		if (poll(p, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (p[3].revents & POLLIN)
 			cg_super_handle(&S);
+		if (p[5].revents & POLLIN)
+			cg_nflog_read(L->nflog, L->audit);
 		if (p[3].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			close(S.listener);
 			S.listener = -1;
@@ -637,6 +645,10 @@ static void cleanup(struct launch *L)
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
 		cg_destroy(L->cgroot, ux, NULL);
 		cg_destroy(L->cgroot, L->inst, detach_cb);
+	}
+	if (L->nflog) {
+		cg_nflog_read(L->nflog, L->audit); /* the last packets' lines */
+		cg_nflog_close(L->nflog);
 	}
 	if (L->audit)
 		audit_sink_close(L->audit);
