@@ -537,20 +537,49 @@ static void elems(struct bctx *x, int type, const struct ng_bind *const *bs, siz
 
 /* ---- the whole batch ---- */
 
-static const struct ng_bind *find_bind(const struct ng_bind *v, size_t n, uint64_t id)
+static int cmp_u64(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].id == id)
-			return &v[i];
-	return NULL;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
 }
 
-static int has_hash(const struct ng_state *cur, uint64_t h)
+static int cmp_bind_ptr(const void *a, const void *b)
 {
-	for (size_t i = 0; i < cur->nc; i++)
-		if (ng_pchain_hash(cur->c[i].name) == h)
-			return 1;
+	const struct ng_bind *x = *(const struct ng_bind *const *)a;
+	const struct ng_bind *y = *(const struct ng_bind *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Bindings sorted by id, for lookups in O(log n): a batch for 1,000
+ * bindings must not cost a million comparisons. */
+struct bindex {
+	const struct ng_bind **v;
+	size_t n;
+};
+
+static int bindex_make(struct bindex *ix, const struct ng_bind *b, size_t n)
+{
+	ix->v = calloc(n + 1, sizeof *ix->v);
+	ix->n = n;
+	if (!ix->v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		ix->v[i] = &b[i];
+	qsort(ix->v, n, sizeof *ix->v, cmp_bind_ptr);
 	return 0;
+}
+
+static const struct ng_bind *find_bind(const struct bindex *ix, uint64_t id)
+{
+	struct ng_bind key = { .id = id };
+	const struct ng_bind *kp = &key;
+	const struct ng_bind **r = bsearch(&kp, ix->v, ix->n, sizeof *ix->v, cmp_bind_ptr);
+	return r ? *r : NULL;
+}
+
+static int has_u64(const uint64_t *v, size_t n, uint64_t x)
+{
+	return bsearch(&x, v, n, sizeof *v, cmp_u64) != NULL;
 }
 
 static int same_bind(const struct ng_bind *a, const struct ng_bind *b)
@@ -584,25 +613,40 @@ int ng_batch_build(const struct ng_state *cur, const struct ng_bind *want,
 	*nmsg = 0;
 	struct bctx x = { .seq = seq };
 	const struct ng_bind **del = NULL, **addv = NULL;
-	uint64_t *newh = NULL;
+	uint64_t *newh = NULL, *curh = NULL, *wanth = NULL, *planh = NULL;
+	struct bindex icur = { 0 }, iwant = { 0 };
 	int r = 0;
-	/* Every new hash needs a plan. */
-	for (size_t i = 0; i < nwant; i++) {
+	for (size_t i = 0; i < nwant; i++)
 		if (want[i].level < 1 || want[i].level > NG_CGROUP_LEVEL_MAX)
 			return -EINVAL;
-		if (has_hash(cur, want[i].hash))
-			continue;
-		size_t k;
-		for (k = 0; k < nplans && plans[k]->hash != want[i].hash; k++)
-			;
-		if (k == nplans)
-			return -EINVAL;
-	}
-	x.b = nftnl_batch_alloc(1 << 17, 1 << 16);
+	curh = calloc(cur->nc + 1, sizeof *curh);
+	wanth = calloc(nwant + 1, sizeof *wanth);
+	planh = calloc(nplans + 1, sizeof *planh);
 	del = calloc(cur->nb + 1, sizeof *del);
 	addv = calloc(nwant + 1, sizeof *addv);
 	newh = calloc(nwant + 1, sizeof *newh);
-	if (!x.b || !del || !addv || !newh) {
+	if (!curh || !wanth || !planh || !del || !addv || !newh ||
+	    bindex_make(&icur, cur->b, cur->nb) < 0 || bindex_make(&iwant, want, nwant) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < cur->nc; i++)
+		curh[i] = ng_pchain_hash(cur->c[i].name);
+	qsort(curh, cur->nc, sizeof *curh, cmp_u64);
+	for (size_t i = 0; i < nwant; i++)
+		wanth[i] = want[i].hash;
+	qsort(wanth, nwant, sizeof *wanth, cmp_u64);
+	for (size_t i = 0; i < nplans; i++)
+		planh[i] = plans[i]->hash;
+	qsort(planh, nplans, sizeof *planh, cmp_u64);
+	/* Every new hash needs a plan. */
+	for (size_t i = 0; i < nwant; i++)
+		if (!has_u64(curh, cur->nc, want[i].hash) && !has_u64(planh, nplans, want[i].hash)) {
+			r = -EINVAL;
+			goto out;
+		}
+	x.b = nftnl_batch_alloc(1 << 17, 1 << 16);
+	if (!x.b) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -627,23 +671,25 @@ int ng_batch_build(const struct ng_state *cur, const struct ng_bind *want,
 	size_t ndel = 0, nadd = 0, nnew = 0;
 	uint64_t levels = 0;
 	for (size_t i = 0; i < cur->nb; i++) {
-		const struct ng_bind *w = find_bind(want, nwant, cur->b[i].id);
+		const struct ng_bind *w = find_bind(&iwant, cur->b[i].id);
 		if (!w || !same_bind(w, &cur->b[i]))
 			del[ndel++] = &cur->b[i];
 	}
 	for (size_t i = 0; i < nwant; i++) {
-		const struct ng_bind *c = find_bind(cur->b, cur->nb, want[i].id);
+		const struct ng_bind *c = find_bind(&icur, want[i].id);
 		if (!c || !same_bind(c, &want[i]))
 			addv[nadd++] = &want[i];
 		levels |= 1ull << want[i].level;
-		if (!has_hash(cur, want[i].hash)) {
-			size_t k;
-			for (k = 0; k < nnew && newh[k] != want[i].hash; k++)
-				;
-			if (k == nnew)
-				newh[nnew++] = want[i].hash;
-		}
+		if (!has_u64(curh, cur->nc, want[i].hash))
+			newh[nnew++] = want[i].hash;
 	}
+	/* each new hash once */
+	qsort(newh, nnew, sizeof *newh, cmp_u64);
+	size_t uniq = 0;
+	for (size_t i = 0; i < nnew; i++)
+		if (uniq == 0 || newh[uniq - 1] != newh[i])
+			newh[uniq++] = newh[i];
+	nnew = uniq;
 
 	struct nftnl_table *t = nftnl_table_alloc();
 	if (!t)
@@ -717,10 +763,7 @@ int ng_batch_build(const struct ng_state *cur, const struct ng_bind *want,
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < cur->nc; i++) {
 			const char *name = cur->c[i].name;
-			uint64_t h = ng_pchain_hash(name);
-			int used = 0;
-			for (size_t j = 0; j < nwant && !used; j++)
-				used = want[j].hash == h;
+			int used = has_u64(wanth, nwant, ng_pchain_hash(name));
 			if (used || (pass == 0) != (name[18] == '\0'))
 				continue;
 			chain_put(&x, NFT_MSG_DELCHAIN, name, NULL, -1);
@@ -741,6 +784,11 @@ out:
 	free(del);
 	free(addv);
 	free(newh);
+	free(curh);
+	free(wanth);
+	free(planh);
+	free(icur.v);
+	free(iwant.v);
 	if (r < 0) {
 		if (x.b)
 			nftnl_batch_free(x.b);
