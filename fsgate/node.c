@@ -410,13 +410,40 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 		ret = pfd;
 		goto out;
 	}
+	/* Fast path: a known name whose object did not change costs one
+	 * fstatat(); no fd is opened. */
+	pthread_mutex_lock(&fs->mu);
+	struct fsg_node *n = hfind(fs, parent, name);
+	if (n)
+		n->users++;
+	pthread_mutex_unlock(&fs->mu);
+	if (n) {
+		int r = fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		bool hit = false;
+		pthread_mutex_lock(&fs->mu);
+		if (r == 0 && n->dev == st->st_dev && n->ino == st->st_ino &&
+		    hfind(fs, parent, name) == n) {
+			n->nlookup++;
+			hit = true;
+		}
+		n->users--;
+		if (!hit)
+			node_free_locked(fs, n); /* n may be gone after this */
+		pthread_mutex_unlock(&fs->mu);
+		if (hit || r < 0) {
+			if (hit)
+				*out = n;
+			ret = r;
+			goto out;
+		}
+	}
 	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, st) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	pthread_mutex_lock(&fs->mu);
-	struct fsg_node *n = hfind(fs, parent, name);
+	n = hfind(fs, parent, name);
 	if (n && (n->dev != st->st_dev || n->ino != st->st_ino)) {
 		hremove(fs, n); /* replaced under us: a new node for the new object */
 		n = NULL;

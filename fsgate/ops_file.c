@@ -225,8 +225,18 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsg *fs = fsg_of(req);
+	struct fsg_node *n = fsg_node(fs, ino);
+	struct stat st;
 	/* A close by this lock owner drops its POSIX locks (fcntl(2)). */
-	fsg_lockfd_drop(fs, fsg_node(fs, ino), fi->lock_owner);
+	fsg_lockfd_drop(fs, n, fi->lock_owner);
+	/* Remember what our own writes left (see op_release); flush is
+	 * synchronous with close(2), release is not. */
+	if (fstat((int)fi->fh, &st) == 0) {
+		pthread_mutex_lock(&fs->mu);
+		n->open_mtime = st.st_mtim;
+		n->open_size = st.st_size;
+		pthread_mutex_unlock(&fs->mu);
+	}
 	/* close(dup()) so the source sees a close (NFS-style flush). */
 	int fd = dup((int)fi->fh);
 	int r = fd < 0 ? -errno : close(fd) < 0 ? -errno : 0;
