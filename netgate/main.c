@@ -15,6 +15,7 @@
 
 #include "netgate.h"
 #include "ng_cgroup.h"
+#include "ng_nflog.h"
 #include "ng_seccomp.h"
 #include "ng_state.h"
 #include "policy.h"
@@ -28,6 +29,7 @@ static const char usage[] =
 "       netgate detach --cgroup PATH | --all\n"
 "       netgate list [-v]\n"
 "       netgate exec --policy DIR --profile NAME [--cgroup PATH] -- CMD [ARG]...\n"
+"       netgate log [--log FILE]\n"
 "\n"
 "Confines the network use of every process in a cgroup v2 (and its\n"
 "descendants) to a profile's network rules, with nftables.\n"
@@ -51,6 +53,9 @@ static const char usage[] =
 "  `capgate exec` installs, and `netgate exec` for a service: it joins the\n"
 "  cgroup when given, loads the filter (socket(2)/socketpair(2) of a kind\n"
 "  the profile lacks and io_uring fail with EACCES), then runs CMD.\n"
+"  `netgate log` turns the logged packets of this network namespace into\n"
+"  AppArmor-format lines (apparmor=\"DENIED\" operation=\"connect\" ...) in\n"
+"  FILE, or syslog; it runs until killed, one per namespace.\n"
 "  See netgate(1).\n";
 
 static void die(const char *fmt, const char *arg, int err)
@@ -66,6 +71,7 @@ static void die(const char *fmt, const char *arg, int err)
 struct opts {
 	const char *policy;
 	const char *from;
+	const char *log;
 	const char **cgroups;
 	const char **profiles;
 	size_t ncg, npr;
@@ -213,6 +219,17 @@ static int cmd_exec(struct opts *o, char **cmd)
 	return 127;
 }
 
+static int cmd_log(struct opts *o)
+{
+	struct audit_sink *sink = audit_sink_open(o->log, 100);
+	if (!sink)
+		die("%s", o->log ? o->log : "syslog", errno);
+	int r = ng_nflog_run(sink);
+	audit_sink_close(sink);
+	die("log: nflog group 2718%s", "", -r);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -220,6 +237,7 @@ int main(int argc, char **argv)
 		{ "cgroup", required_argument, 0, 'c' },
 		{ "profile", required_argument, 0, 'p' },
 		{ "from", required_argument, 0, 'f' },
+		{ "log", required_argument, 0, 'l' },
 		{ "all", no_argument, 0, 'a' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "help", no_argument, 0, 'h' },
@@ -255,6 +273,7 @@ int main(int argc, char **argv)
 			o.profiles[o.npr++] = optarg;
 			break;
 		case 'f': o.from = optarg; break;
+		case 'l': o.log = optarg; break;
 		case 'a': o.all = 1; break;
 		case 'v': o.verbose = 1; break;
 		case 'h': fputs(usage, stdout); return 0;
@@ -273,6 +292,8 @@ int main(int argc, char **argv)
 		return cmd_detach(&o);
 	if (!strcmp(cmd, "list"))
 		return cmd_list(&o);
+	if (!strcmp(cmd, "log"))
+		return cmd_log(&o);
 	fprintf(stderr, "netgate: unknown command %s\n", cmd);
 	fputs(usage, stderr);
 	return 2;

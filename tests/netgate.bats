@@ -254,3 +254,26 @@ print("ok" if r >= 0 else errno.errorcode[ctypes.get_errno()])'
 	expect EPERM pc icmp 10.99.0.2
 	expect ok pu tcp 10.99.0.2 8080
 }
+
+@test "netgate log writes AppArmor-format lines for denials and audit rules" {
+	profile p <<'EOF2'
+audit network inet tcp peer=(port=8080),
+deny network inet tcp peer=(port=9998),
+EOF2
+	tcp_server "$NSV" 8080
+	tcp_server "$NSV" 9998
+	tcp_server "$NSV" 9999
+	wait_port "$NSV" 9999
+	bg in_ns "$NSC" "$NETGATE" log --log "$WORK/audit.log"
+	sleep 0.3
+	attach "$NSC" "$TAG" p
+	expect ok pc tcp 10.99.0.2 8080
+	expect ECONNREFUSED pc tcp 10.99.0.2 9999
+	expect ECONNREFUSED pc tcp 10.99.0.2 9998
+	for _ in $(seq 30); do grep -q 'fport=9999' "$WORK/audit.log" 2>/dev/null && break; sleep 0.1; done
+	cat "$WORK/audit.log"
+	grep -E '^type=AVC msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\): apparmor="DENIED" operation="connect" class="net" error=-13 profile="p" laddr=10\.99\.0\.1 lport=[0-9]+ faddr=10\.99\.0\.2 fport=9999 family="inet" sock_type="stream" protocol="tcp"$' "$WORK/audit.log"
+	grep -q 'apparmor="AUDIT" operation="connect" class="net" profile="p" .*fport=8080' "$WORK/audit.log"
+	# a plain deny rule is quiet, as in AppArmor
+	! grep -q 'fport=9998' "$WORK/audit.log"
+}

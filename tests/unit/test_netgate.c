@@ -36,6 +36,7 @@
 
 #include "netgate/ng_batch.h"
 #include "netgate/ng_cgroup.h"
+#include "netgate/ng_nflog.h"
 #include "netgate/ng_plan.h"
 #include "netgate/ng_seccomp.h"
 #include "netgate/ng_state.h"
@@ -596,8 +597,70 @@ static void test_seccomp(void)
 	}
 }
 
+/* ---- nflog decoding ---- */
+
+static void test_nflog(void)
+{
+	/* IPv4 TCP SYN 10.0.0.1:40000 -> 10.0.0.2:22 */
+	uint8_t p4[40] = { 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, IPPROTO_TCP, 0, 0,
+			   10, 0, 0, 1, 10, 0, 0, 2,
+			   0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02 };
+	struct ng_logged l;
+	CHECK(ng_nflog_decode("capgate DENIED web", NF_INET_LOCAL_OUT, p4, sizeof p4, &l) == 0,
+	      "decode v4");
+	CHECK(l.kind == AUDIT_DENIED && !strcmp(l.profile, "web") &&
+		      !strcmp(l.operation, "connect") && !strcmp(l.laddr, "10.0.0.1") &&
+		      l.lport == 40000 && !strcmp(l.faddr, "10.0.0.2") && l.fport == 22 &&
+		      !strcmp(l.family, "inet") && !strcmp(l.sock_type, "stream") &&
+		      !strcmp(l.protocol, "tcp") && l.error == -EACCES, "v4 fields");
+	CHECK(ng_nflog_decode("capgate AUDIT web", NF_INET_LOCAL_IN, p4, sizeof p4, &l) == 0 &&
+		      !strcmp(l.operation, "accept") && !strcmp(l.laddr, "10.0.0.2") &&
+		      l.lport == 22 && l.error == 0 && l.kind == AUDIT_AUDIT, "input side");
+	struct audit_event ev;
+	ng_logged_event(&l, &ev);
+	char line[512];
+	audit_format(&ev, 1, 2, 3, line, sizeof line);
+	CHECK(strstr(line, "apparmor=\"AUDIT\" operation=\"accept\" class=\"net\" profile=\"web\" "
+			   "laddr=10.0.0.2 lport=22 faddr=10.0.0.1 fport=40000 family=\"inet\"") != NULL,
+	      "line %s", line);
+	/* IPv6 UDP ::1:5000 -> ::1:53 */
+	uint8_t p6[48] = { 0x60, 0, 0, 0, 0, 8, IPPROTO_UDP, 64 };
+	p6[23] = 1;
+	p6[39] = 1;
+	p6[40] = 0x13; p6[41] = 0x88; p6[42] = 0; p6[43] = 53;
+	CHECK(ng_nflog_decode("capgate ALLOWED x", NF_INET_LOCAL_OUT, p6, sizeof p6, &l) == 0 &&
+		      !strcmp(l.family, "inet6") && !strcmp(l.laddr, "::1") && l.fport == 53 &&
+		      !strcmp(l.operation, "sendmsg") && !strcmp(l.sock_type, "dgram"), "v6 udp");
+	CHECK(ng_nflog_decode("other prefix", NF_INET_LOCAL_OUT, p4, sizeof p4, &l) == -EINVAL,
+	      "foreign prefix");
+	CHECK(ng_nflog_decode("capgate DENIED a", NF_INET_LOCAL_OUT, p4, 10, &l) == -EINVAL,
+	      "short packet");
+	uint8_t bad[20] = { 0x4f };
+	CHECK(ng_nflog_decode("capgate DENIED a", NF_INET_LOCAL_OUT, bad, sizeof bad, &l) == -EINVAL,
+	      "ihl past the end");
+	/* fuzz: never crash, never read past len */
+	uint64_t st = 42;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t buf[64];
+		size_t n = (size_t)(i % 64);
+		for (size_t k = 0; k < n; k++) {
+			st = st * 6364136223846793005ull + 1442695040888963407ull;
+			buf[k] = (uint8_t)(st >> 56);
+		}
+		if (n)
+			buf[0] = (uint8_t)((i & 1 ? 0x40 : 0x60) | (buf[0] & 15));
+		uint8_t *copy = malloc(n ? n : 1);
+		memcpy(copy, buf, n);
+		ng_nflog_decode("capgate DENIED f", i & 2 ? NF_INET_LOCAL_IN : NF_INET_LOCAL_OUT,
+				copy, n, &l);
+		free(copy);
+	}
+	CHECK(1, "fuzz ran");
+}
+
 int main(void)
 {
+	test_nflog();
 	test_cgroup();
 	test_plan();
 	test_batch();

@@ -1,0 +1,376 @@
+#!/usr/bin/env bats
+# capgate exec end to end: real programs under real profiles. The seeds'
+# sample profile for a program foo (child profile, ^bar hat, px/Px/ux/ix/Cx
+# transitions) is realized with small scripts; capabilities, rlimits, m,
+# attachment, complain mode, exit codes, signals and cleanup after kill -9.
+# Each test owns $W (on tmpfs) and cleans up in teardown, also on failure.
+
+CAPGATE="$BATS_TEST_DIRNAME/../build/bin/capgate"
+SRC="$BATS_TEST_DIRNAME/.."
+
+cg_root() { awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts; }
+
+setup_file() {
+	export HW
+	HW=$(mktemp -d /dev/shm/capgate-exec-bin.XXXXXX)
+	cc -O -o "$HW/helper" "$SRC/tests/exec_helper.c"
+	cc -shared -fPIC -o "$HW/preload.so" "$SRC/tests/exec_preload.c"
+}
+
+teardown_file() {
+	rm -rf "$HW"
+}
+
+setup() {
+	W=$(mktemp -d /dev/shm/capgate-exec.XXXXXX)
+	chmod 755 "$W"
+	mkdir -p "$W/pol" "$W/bin" "$W/data" "$W/www"
+	cp -R "$SRC/policies/tunables" "$SRC/policies/abstractions" "$W/pol/"
+	cp "$HW/helper" "$HW/preload.so" "$W/"
+	LOG="$W/log"
+	PIDS=()
+	# A script that reports its cgroup label, environment and capabilities.
+	cat >"$W/bin/show" <<'EOF'
+#!/bin/sh
+echo "cg=$(sed -n 's|^0::/capgate/[0-9]*-[0-9]*||p' /proc/self/cgroup)"
+echo "LD_PRELOAD=${LD_PRELOAD-unset} TMPDIR=${TMPDIR-unset}"
+echo "caps=$(sed -n 's/^CapEff:\t//p' /proc/self/status)"
+EOF
+	for t in ix px Px ux cx pix bar none; do cp "$W/bin/show" "$W/bin/${t}_t"; done
+	cat >"$W/bin/foo" <<'EOF'
+#!/bin/sh
+exec "$@"
+EOF
+	chmod 755 "$W"/bin/*
+	cat >"$W/pol/foo" <<EOF
+#include <tunables/global>
+# The seeds' sample, for a program foo.
+profile foo $W/bin/foo {
+  #include <abstractions/base>
+  capability chown,
+  /usr/bin/dash mrix,
+  /usr/bin/{cat,env,sed,grep} mrix,
+  $W/bin/foo r,
+  $W/helper mrix,
+  $W/bin/ix_t rix,
+  $W/bin/px_t px -> target,
+  $W/bin/Px_t Px -> target,
+  $W/bin/ux_t ux,
+  $W/bin/cx_t Cx -> child,
+  $W/bin/pix_t pix,
+  $W/data/ r,
+  $W/data/** rw,
+  $W/preload.so mr,
+  @{PROC}/@{pid}/cgroup r,
+
+  profile child {
+    #include <abstractions/base>
+    /usr/bin/{dash,sed} mrix,
+    $W/bin/cx_t r,
+    @{PROC}/@{pid}/cgroup r,
+  }
+
+  ^bar {
+    #include <abstractions/base>
+    /usr/bin/dash mrix,
+    $W/bin/bar_t px -> target,
+  }
+}
+profile target {
+  #include <abstractions/base>
+  /usr/bin/{dash,sed} mrix,
+  $W/bin/*_t r,
+  $W/preload.so mr,
+  @{PROC}/@{pid}/cgroup r,
+}
+profile caps_none {
+  #include <abstractions/base>
+  $W/helper mrix,
+  $W/data/** rw,
+}
+profile caps_some {
+  #include <abstractions/base>
+  capability chown,
+  capability net_bind_service,
+  capability dac_override,
+  $W/helper mrix,
+  $W/data/** rw,
+}
+profile limits {
+  #include <abstractions/base>
+  set rlimit nofile <= 100,
+  $W/helper mrix,
+}
+profile nom {
+  #include <abstractions/base>
+  /usr/bin/dash mrix,
+  $W/preload.so r,
+}
+profile userns {
+  #include <abstractions/base>
+  userns,
+  $W/helper mrix,
+}
+EOF
+}
+
+teardown() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$W"
+}
+
+cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
+	local prof=$1
+	shift
+	"$CAPGATE" exec --policy "$W/pol" --profile "$prof" --log "$LOG" -- "$@"
+}
+
+@test "exit status is the program's; 127 not found, 126 cannot execute, 125 launcher errors" {
+	run cx foo /usr/bin/dash -c 'exit 42'
+	[ "$status" -eq 42 ]
+	run cx foo /usr/bin/dash -c 'kill -TERM $$'
+	[ "$status" -eq 143 ]
+	run -127 cx foo "$W/nonexistent"
+	chmod 644 "$W/bin/none_t"
+	run cx foo "$W/bin/none_t"
+	[ "$status" -eq 126 ]
+	run cx no_such_profile /usr/bin/true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"no profile named 'no_such_profile'"* ]]
+	echo "profile broken { /x rw a, }" >"$W/pol/broken"
+	run cx foo /usr/bin/true
+	[ "$status" -eq 125 ]
+	rm "$W/pol/broken"
+	run "$CAPGATE" exec --policy "$W/pol"
+	[ "$status" -eq 125 ]
+}
+
+@test "files: allowed and denied, with the AppArmor line" {
+	echo hi >"$W/data/ok"
+	echo secret >"$W/secret"
+	run cx foo /usr/bin/cat "$W/data/ok"
+	[ "$status" -eq 0 ]
+	[ "$output" = hi ]
+	run cx foo /usr/bin/cat "$W/secret"
+	[ "$status" -eq 1 ]
+	grep -q "apparmor=\"DENIED\" operation=\"open\" class=\"file\" profile=\"foo\" name=\"$W/secret\".*requested_mask=\"r\" denied_mask=\"r\"" "$LOG"
+}
+
+@test "fresh /proc in a pid namespace, /sys read-only, /dev has only allowed nodes" {
+	run cx foo "$W/helper" pid
+	[ "$output" = 2 ]
+	run cx foo /usr/bin/dash -c 'echo x > /sys/kernel/mm/ksm/run'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Read-only file system"* ]]
+	run cx foo /usr/bin/dash -c 'echo > /dev/null && echo null-ok; test -e /dev/sda && echo sda; test -e /dev/mem && echo mem; true'
+	[ "$output" = null-ok ]
+	run cx foo /usr/bin/dash -c 'echo 0 > /sys/fs/cgroup/unified/cgroup.procs'
+	[ "$status" -ne 0 ]
+}
+
+@test "ix inherits the profile and keeps the environment" {
+	run env LD_PRELOAD= TMPDIR=/x "$CAPGATE" exec --policy "$W/pol" --profile foo -- "$W/bin/foo" "$W/bin/ix_t"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "cg=" ]]
+	[[ "${lines[1]}" == *"TMPDIR=/x" ]]
+	[[ "${lines[2]}" == "caps=0000000000000001" ]]
+}
+
+@test "px moves to the target profile and keeps LD_PRELOAD; Px scrubs it" {
+	# foo sets LD_PRELOAD itself (not the launcher's environment, which
+	# would preload into capgate too)
+	run env TMPDIR=/x "$CAPGATE" exec --policy "$W/pol" --profile foo -- "$W/bin/foo" /usr/bin/env LD_PRELOAD="$W/preload.so" "$W/bin/px_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg=/target"* ]]
+	[[ "$output" == *"LD_PRELOAD=$W/preload.so TMPDIR=/x"* ]]
+	[[ "$output" == *PRELOADED* ]]
+	[[ "$output" == *"caps=0000000000000000"* ]] # target has no capability
+	run env TMPDIR=/x "$CAPGATE" exec --policy "$W/pol" --profile foo -- "$W/bin/foo" /usr/bin/env LD_PRELOAD="$W/preload.so" "$W/bin/Px_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg=/target"* ]]
+	[[ "$output" == *"LD_PRELOAD=unset TMPDIR=unset"* ]]
+	[[ "$output" != *PRELOADED* ]]
+}
+
+@test "ux runs unconfined, Cx enters the child profile (scrubbed), pix falls back to inherit" {
+	run env TMPDIR=/x "$CAPGATE" exec --policy "$W/pol" --profile foo -- "$W/bin/foo" "$W/bin/ux_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg=.ux"* ]]
+	[[ "$output" == *"TMPDIR=/x"* ]]
+	run env TMPDIR=/x "$CAPGATE" exec --policy "$W/pol" --profile foo -- "$W/bin/foo" "$W/bin/cx_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg=/foo%2f%2fchild"* ]]
+	[[ "$output" == *"TMPDIR=unset"* ]]
+	run cx foo "$W/bin/foo" "$W/bin/pix_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg="$'\n'* ]]
+}
+
+@test "exec without x is denied with an exec line; px to a missing profile is denied" {
+	run cx foo "$W/bin/foo" "$W/bin/none_t"
+	[ "$status" -eq 126 ]
+	grep -q "operation=\"exec\" class=\"file\" error=-13 profile=\"foo\" name=\"$W/bin/none_t\"" "$LOG"
+	sed -i 's/px -> target,/px -> missing,/' "$W/pol/foo"
+	run cx foo "$W/bin/foo" "$W/bin/px_t"
+	[ "$status" -eq 126 ]
+	grep -q "info=\"profile not found\"" "$LOG"
+}
+
+@test "the ^bar hat's px transition" {
+	run cx foo//bar "$W/bin/bar_t"; echo "# $status $output" >&3
+	[ "$status" -eq 0 ]
+	run cx foo//bar /usr/bin/dash -c "$W/bin/bar_t"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cg=/target"* ]]
+}
+
+@test "capability chown, net_bind_service and dac_override: present and absent" {
+	echo x >"$W/data/f"
+	echo private >"$W/data/p" && chmod 600 "$W/data/p" && chown 65534 "$W/data/p"
+	run cx caps_some "$W/helper" chown "$W/data/f"
+	echo "# $output" >&3; [ "$output" = ok ]
+	run cx caps_none "$W/helper" chown "$W/data/f"
+	[ "$output" = "fail EPERM" ]
+	run cx caps_some "$W/helper" bind 80
+	echo "# $output" >&3; [ "$output" = ok ]
+	run cx caps_none "$W/helper" bind 80
+	[ "$output" = "fail EACCES" ]
+	run cx caps_some "$W/helper" read "$W/data/p"
+	echo "# $output" >&3; [ "$output" = ok ]
+	run cx caps_none "$W/helper" read "$W/data/p"
+	[ "$output" = "fail EACCES" ]
+	# and no exec gives them back: the sets are empty even for root
+	run cx caps_none /usr/bin/grep Cap /proc/self/status
+	[[ "$output" != *ffff* ]]
+}
+
+@test "set rlimit nofile lowers the limit" {
+	run cx limits "$W/helper" nofile
+	[ "$output" = "100 100" ]
+}
+
+@test "m: a library without m cannot be mapped executable" {
+	run cx nom /usr/bin/dash -c "LD_PRELOAD=$W/preload.so exec /usr/bin/dash -c true"
+	[[ "$output" == *"failed to map segment"* ]]
+	[[ "$output" != *PRELOADED* ]]
+	grep -q "operation=\"file_mmap\" class=\"file\".*profile=\"nom\" name=\"$W/preload.so\".*requested_mask=\"m\"" "$LOG"
+	run cx target /usr/bin/dash -c "LD_PRELOAD=$W/preload.so exec /usr/bin/dash -c true"
+	[[ "$output" == *PRELOADED* ]]
+}
+
+@test "no user namespaces unless allowed; no mount; clone3 is ENOSYS; no TIOCSTI" {
+	run cx caps_none "$W/helper" userns
+	[ "$output" = "fail EPERM" ]
+	run cx userns "$W/helper" userns
+	echo "# $output" >&3; [ "$output" = ok ]
+	run cx caps_some "$W/helper" mount
+	[ "$output" = "fail EPERM" ]
+	run cx caps_none "$W/helper" clone3
+	[ "$output" = "fail ENOSYS" ]
+}
+
+@test "attachment by path picks the profile" {
+	run "$CAPGATE" exec --policy "$W/pol" --log "$LOG" -- "$W/bin/foo" /usr/bin/cat /etc/shadow
+	[ "$status" -eq 1 ]
+	grep -q "profile=\"foo\" name=\"/etc/shadow\"" "$LOG"
+	run "$CAPGATE" exec --policy "$W/pol" -- /usr/bin/true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"no profile"*"attaches to /usr/bin/true"* ]]
+}
+
+@test "complain mode: everything runs, would-be denials logged ALLOWED" {
+	run "$CAPGATE" exec --complain --policy "$W/pol" --profile foo --log "$LOG" -- /usr/bin/dash -c "cat /etc/hostname >/dev/null && $W/bin/none_t >/dev/null && echo fine"
+	[ "$status" -eq 0 ]
+	[ "$output" = fine ]
+	grep -q 'apparmor="ALLOWED" operation="open".*name="/etc/hostname"' "$LOG"
+	grep -q "apparmor=\"ALLOWED\" operation=\"exec\".*name=\"$W/bin/none_t\"" "$LOG"
+}
+
+@test "signals are forwarded" {
+	"$CAPGATE" exec --policy "$W/pol" --profile foo -- /usr/bin/dash -c 'trap "echo got-term; exit 7" TERM; while :; do sleep 0.05 2>/dev/null || :; done' >"$W/out" 2>&1 &
+	local l=$!
+	PIDS+=("$l")
+	sleep 0.5
+	kill -TERM "$l"
+	local st=0
+	wait "$l" || st=$?
+	[ "$st" -eq 7 ]
+	grep -q got-term "$W/out"
+}
+
+@test "python3 http.server confined to one directory and one port" {
+	local p1=18380 p2=18381
+	echo public >"$W/www/index.txt"
+	echo secret >"$W/www/secret.txt"
+	cat >"$W/pol/pyserve" <<EOF
+#include <tunables/global>
+profile pyserve {
+  #include <abstractions/base>
+  network inet stream ip=127.0.0.1 port=$p1,
+  network inet stream ip=127.0.0.1 port=$p2,
+  deny network inet stream ip=127.0.0.1 port=$p2,
+  network unix,
+  /usr/bin/python3* mrix,
+  /usr/lib/python3*/ r,
+  /usr/lib/python3*/** mr,
+  /usr/local/lib/python3*/ r,
+  /etc/mime.types r,
+  /usr/share/mime/** r,
+  $W/www/ r,
+  $W/www/** r,
+  deny $W/www/secret.txt r,
+  @{PROC}/@{pid}/** r,
+}
+EOF
+	for p in $p1 $p2; do
+		"$CAPGATE" exec --policy "$W/pol" --profile pyserve --log "$LOG" -- \
+			/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$p" >"$W/srv$p" 2>&1 &
+		PIDS+=($!)
+	done
+	get() { python3 -c 'import sys,urllib.request as u
+try: print(u.urlopen(sys.argv[1], timeout=3).read().decode().strip())
+except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1"; }
+	for _ in $(seq 100); do [ "$(get http://127.0.0.1:$p1/index.txt)" = public ] && break; sleep 0.1; done
+	[ "$(get http://127.0.0.1:$p1/index.txt)" = public ]
+	[ "$(get http://127.0.0.1:$p1/secret.txt)" = "error 404" ]
+	run get http://127.0.0.1:$p2/index.txt
+	[[ "$output" == error* ]]
+	[[ "$output" != "error 404" ]]
+}
+
+@test "nothing is left after kill -9 of the launcher, and the next start collects it" {
+	local root
+	root=$(cg_root)
+	"$CAPGATE" exec --policy "$W/pol" --profile foo -- /usr/bin/dash -c 'while :; do read x </dev/null; done; sleep 86399' &
+	local l=$!
+	PIDS+=("$l")
+	local inst=""
+	for _ in $(seq 100); do
+		inst=$(ls -d "$root"/capgate/"$l"-* 2>/dev/null | head -1)
+		[ -n "$inst" ] && [ -s "$inst/cgroup.procs" ] && break
+		sleep 0.05
+	done
+	[ -s "$inst/cgroup.procs" ]
+	local prog
+	prog=$(head -1 "$inst/cgroup.procs")
+	kill -9 "$l"
+	wait "$l" 2>/dev/null || true
+	for _ in $(seq 100); do kill -0 "$prog" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$prog" 2>/dev/null           # the program died with the launcher
+	! pgrep -f "fsgate --policy $W/pol" >/dev/null # so did fsgate
+	[ -d "$inst" ]                           # its cgroup waits for the next start
+	run cx foo /usr/bin/true
+	[ "$status" -eq 0 ]
+	[ ! -d "$inst" ]
+	! nft list table inet capgate 2>/dev/null | grep -q "capgate/$l-"
+}
+
+@test "a finished sandbox leaves no cgroup, FUSE daemon or nft binding" {
+	run cx foo /usr/bin/true
+	[ "$status" -eq 0 ]
+	! ls -d "$(cg_root)"/capgate/*-* 2>/dev/null | grep -v '\.ux$' | xargs -r -n1 cat 2>/dev/null | grep -q .
+	! pgrep -f "fsgate --policy $W/pol" >/dev/null
+	! nft list table inet capgate 2>/dev/null | grep -q "profile"
+}
