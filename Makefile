@@ -80,3 +80,19 @@ clean:
 
 .PHONY: all deps demo check install clean
 .SECONDARY:
+
+# libFuzzer target for the parser, with ASan and UBSan (run by hand):
+#   make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 60
+$(B)/fuzz/fuzz_parse: tests/fuzz/fuzz_parse.c $(COMMON_SRC) $(wildcard common/*.h)
+	@mkdir -p $(dir $@)
+	clang -g -O1 -D_GNU_SOURCE -Icommon -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_parse.c $(COMMON_SRC)
+
+fuzz: $(B)/fuzz/fuzz_parse
+	@mkdir -p $(B)/fuzz/corpus
+	cp -n ../shared/conformance/apparmor/tst/simple_tests/*/*.sd $(B)/fuzz/corpus/ 2>/dev/null || true
+	$(B)/fuzz/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-rss_limit_mb=4096 $(B)/fuzz/corpus
+
+.PHONY: fuzz

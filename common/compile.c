@@ -698,6 +698,33 @@ int policy_compile_files(const char *const *files, size_t nfiles,
 	return 0;
 }
 
+int policy_compile_mem(const char *name, const char *buf, size_t len,
+		       const char *const *incdirs, struct diags *d,
+		       struct policy **out)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+	struct ast a = { 0 };
+	*out = NULL;
+	if (!p)
+		return -ENOMEM;
+	size_t before = d->nerrors;
+	parse_mem(&a, name, buf, len, incdirs, d);
+	for (size_t i = 0; d->nerrors == before && i < a.nprofiles; i++) {
+		struct profile *pr = compile_profile(&a, a.profiles[i], NULL, d);
+		if (pr)
+			add_profile(p, pr, d, &a.profiles[i]->loc);
+	}
+	ast_free(&a);
+	if (d->nerrors == before)
+		policy_build_attach(p, d);
+	if (d->nerrors > before) {
+		policy_free(p);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

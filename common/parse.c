@@ -1049,8 +1049,13 @@ static int dispatch_rule(struct parser *P, struct ast_profile *prof,
 	}
 	if (rc == 0 && (r->kind == R_OTHER || r->kind == R_CHANGE_PROFILE))
 		rc = check_var_refs(P, t, i);
-	if (rc < 0)
-		prof->nrules--; /* drop it: never half-applied */
+	if (rc < 0) {
+		/* drop it: never half-applied */
+		free(r->path);
+		free(r->path2);
+		free((char *)r->x.target);
+		prof->nrules--;
+	}
 	return rc;
 }
 

@@ -162,6 +162,11 @@ int policy_compile_files(const char *const *files, size_t nfiles,
 			 const char *const *incdirs, struct diags *d,
 			 struct policy **out);
 
+/* The same from memory (tests, fuzzing); `name` names it in errors. */
+int policy_compile_mem(const char *name, const char *buf, size_t len,
+		       const char *const *incdirs, struct diags *d,
+		       struct policy **out);
+
 /* Load a policy directory laid out like /etc/apparmor.d (top-level files;
  * tunables/ abstractions/ local/ are include-only), using the binary cache
  * in `cache_dir` (NULL: no cache) when it matches the sources. */
