@@ -105,13 +105,21 @@ int cmd_check(int argc, char **argv)
 		inc[ninc++] = owned_inc;
 	inc[ninc] = NULL;
 
+	/* Each file on its own, like apparmor_parser: two files may define
+	 * the same profile (a policy directory may not: policy_load_dir). */
 	struct diags d = { 0 };
-	struct policy *p = NULL;
-	int r = policy_compile_files((const char *const *)files, nfiles, inc, &d, &p);
+	int rc = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct policy *p = NULL;
+		const char *one[] = { files[i] };
+		if (policy_compile_files(one, 1, inc, &d, &p) < 0)
+			rc = 1;
+		policy_free(p);
+	}
 	print_diags(&d);
-	int rc = (r < 0 || d.nerrors) ? 1 : 0;
+	if (d.nerrors)
+		rc = 1;
 	diags_free(&d);
-	policy_free(p);
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
