@@ -1,4 +1,6 @@
-/* cg_nflog.c: netgate's packet log as audit lines (cg_nflog.h). */
+/* cg_nflog.c: netgate's packet log as audit lines (cg_nflog.h); the
+ * decoding is netgate's (ng_nflog_decode), this is the launcher's
+ * non-blocking listener for its poll loop. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,86 +17,8 @@
 #include <linux/netfilter/nfnetlink_log.h>
 
 #include "capgate/cg_nflog.h"
+#include "netgate/ng_nflog.h"
 #include "netgate/ng_plan.h"
-
-int cg_nflog_event(const char *prefix, int hook, const uint8_t *pkt, size_t len,
-		   struct audit_event *ev, struct cg_net_text *txt)
-{
-	enum audit_kind kind;
-	const char *p;
-	if (strncmp(prefix, "capgate DENIED ", 15) == 0) {
-		kind = AUDIT_DENIED;
-		p = prefix + 15;
-	} else if (strncmp(prefix, "capgate AUDIT ", 14) == 0) {
-		kind = AUDIT_AUDIT;
-		p = prefix + 14;
-	} else {
-		return -EINVAL;
-	}
-	snprintf(txt->profile, sizeof txt->profile, "%s", p);
-	if (len < 1)
-		return -EINVAL;
-	int ver = pkt[0] >> 4, proto;
-	size_t hl;
-	const void *src, *dst;
-	if (ver == 4) {
-		if (len < sizeof(struct iphdr))
-			return -EINVAL;
-		const struct iphdr *ip = (const struct iphdr *)pkt;
-		hl = (size_t)ip->ihl * 4;
-		proto = ip->protocol;
-		src = &ip->saddr;
-		dst = &ip->daddr;
-	} else if (ver == 6) {
-		if (len < sizeof(struct ip6_hdr))
-			return -EINVAL;
-		const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkt;
-		hl = sizeof *ip6;
-		proto = ip6->ip6_nxt; /* extension headers: ports left out */
-		src = &ip6->ip6_src;
-		dst = &ip6->ip6_dst;
-	} else {
-		return -EINVAL;
-	}
-	bool out = hook == 3;
-	int af = ver == 4 ? AF_INET : AF_INET6;
-	inet_ntop(af, out ? src : dst, txt->laddr, sizeof txt->laddr);
-	inet_ntop(af, out ? dst : src, txt->faddr, sizeof txt->faddr);
-	audit_event_init(ev);
-	ev->kind = kind;
-	ev->klass = "net";
-	ev->profile = txt->profile;
-	ev->family = ver == 4 ? "inet" : "inet6";
-	ev->laddr = txt->laddr;
-	ev->faddr = txt->faddr;
-	ev->error = kind == AUDIT_DENIED ? -ECONNREFUSED : 0;
-	int sport = -1, dport = -1;
-	bool syn = false;
-	if (proto == IPPROTO_TCP && len >= hl + sizeof(struct tcphdr)) {
-		const struct tcphdr *t = (const struct tcphdr *)(pkt + hl);
-		sport = ntohs(t->source);
-		dport = ntohs(t->dest);
-		syn = t->syn && !t->ack;
-		ev->sock_type = "stream";
-		ev->protocol = "tcp";
-	} else if (proto == IPPROTO_UDP && len >= hl + sizeof(struct udphdr)) {
-		const struct udphdr *u = (const struct udphdr *)(pkt + hl);
-		sport = ntohs(u->source);
-		dport = ntohs(u->dest);
-		ev->sock_type = "dgram";
-		ev->protocol = "udp";
-	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
-		ev->protocol = proto == IPPROTO_ICMP ? "icmp" : "icmpv6";
-	}
-	ev->lport = out ? sport : dport;
-	ev->fport = out ? dport : sport;
-	if (out)
-		ev->operation = syn ? "connect" : "sendmsg";
-	else
-		ev->operation = syn ? "accept" : "recvmsg";
-	ev->requested = ev->denied = NULL;
-	return 0;
-}
 
 struct cg_nflog {
 	struct mnl_socket *nl;
@@ -179,11 +103,13 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	const struct nfulnl_msg_packet_hdr *ph = mnl_attr_get_payload(tb[NFULA_PACKET_HDR]);
 	struct audit_event ev;
-	struct cg_net_text txt;
-	if (cg_nflog_event(mnl_attr_get_str(tb[NFULA_PREFIX]), ph->hook,
-			   mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-			   mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &ev, &txt) == 0)
+	struct ng_logged lg;
+	if (ng_nflog_decode(mnl_attr_get_str(tb[NFULA_PREFIX]), ph->hook,
+			    mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
+			    mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &lg) == 0) {
+		ng_logged_event(&lg, &ev);
 		audit_emit(sink, &ev);
+	}
 	return MNL_CB_OK;
 }
 

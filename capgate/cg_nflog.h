@@ -15,17 +15,6 @@
 
 #include "audit.h"
 
-/* Strings an event points into. */
-struct cg_net_text {
-	char profile[256], laddr[64], faddr[64];
-};
-
-/* Turn one logged packet into an audit event. Pure. `hook` is the netfilter
- * hook (1 input, 3 output), `pkt` the IP packet from its header on.
- * Returns 0, or -EINVAL for a prefix or packet that is not ours. */
-int cg_nflog_event(const char *prefix, int hook, const uint8_t *pkt, size_t len,
-		   struct audit_event *ev, struct cg_net_text *txt);
-
 struct cg_nflog;
 int cg_nflog_open(struct cg_nflog **out);
 int cg_nflog_fd(const struct cg_nflog *l);

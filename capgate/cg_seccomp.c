@@ -76,18 +76,31 @@ static int build(scmp_filter_ctx ctx, const struct cg_plan *p)
 	return r ? -EINVAL : 0;
 }
 
-int cg_seccomp_load(const struct cg_plan *p)
+int cg_bpf_from_memfd(int mfd, struct cg_bpf *out)
+{
+	off_t len = lseek(mfd, 0, SEEK_END);
+	if (len <= 0 || len % sizeof(struct sock_filter) || len > 65536)
+		return -EINVAL;
+	out->buf = malloc((size_t)len);
+	if (!out->buf)
+		return -ENOMEM;
+	if (pread(mfd, out->buf, (size_t)len, 0) != len) {
+		free(out->buf);
+		out->buf = NULL;
+		return -EIO;
+	}
+	out->len = (size_t)len;
+	return 0;
+}
+
+int cg_seccomp_export(const struct cg_plan *p, struct cg_bpf *out)
 {
 	int r, mfd = -1;
-	char *buf = NULL;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
 	if ((r = build(ctx, p)) < 0)
 		goto out;
-	/* libseccomp 2.5 cannot ask for WAIT_KILLABLE_RECV, which the exec
-	 * supervisor needs (a ptrace interrupt must not cancel a notification
-	 * it already holds): export the program and load it ourselves. */
 	mfd = memfd_create("capgate-bpf", MFD_CLOEXEC);
 	if (mfd < 0) {
 		r = -errno;
@@ -95,31 +108,36 @@ int cg_seccomp_load(const struct cg_plan *p)
 	}
 	if ((r = seccomp_export_bpf(ctx, mfd)) < 0)
 		goto out;
-	off_t len = lseek(mfd, 0, SEEK_END);
-	if (len <= 0 || len % sizeof(struct sock_filter) || len > 65536) {
-		r = -EINVAL;
-		goto out;
-	}
-	buf = malloc((size_t)len);
-	if (!buf || pread(mfd, buf, (size_t)len, 0) != len) {
-		r = buf ? -EIO : -ENOMEM;
-		goto out;
-	}
-	struct sock_fprog prog = {
-		.len = (unsigned short)(len / sizeof(struct sock_filter)),
-		.filter = (struct sock_filter *)buf,
-	};
-	r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			 SECCOMP_FILTER_FLAG_NEW_LISTENER |
-			 SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, &prog);
-	if (r < 0)
-		r = -errno;
-	else
-		fcntl(r, F_SETFD, FD_CLOEXEC);
+	r = cg_bpf_from_memfd(mfd, out);
 out:
-	free(buf);
 	if (mfd >= 0)
 		close(mfd);
 	seccomp_release(ctx);
 	return r;
+}
+
+int cg_seccomp_install(const struct cg_bpf *b, bool listener)
+{
+	/* libseccomp 2.5 cannot ask for WAIT_KILLABLE_RECV, which the exec
+	 * supervisor needs (a ptrace interrupt must not cancel a notification
+	 * it already holds), so we load the exported program ourselves. */
+	struct sock_fprog prog = {
+		.len = (unsigned short)(b->len / sizeof(struct sock_filter)),
+		.filter = (struct sock_filter *)b->buf,
+	};
+	unsigned long flags = listener ? SECCOMP_FILTER_FLAG_NEW_LISTENER |
+					 SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+	int r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (r < 0)
+		return -errno;
+	if (listener)
+		fcntl(r, F_SETFD, FD_CLOEXEC);
+	return r;
+}
+
+void cg_bpf_free(struct cg_bpf *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = 0;
 }

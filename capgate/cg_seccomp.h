@@ -8,7 +8,23 @@
 
 #include "capgate/cg_plan.h"
 
-/* Load the filter; returns the user-notification listener fd or -errno. */
-int cg_seccomp_load(const struct cg_plan *p);
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A compiled filter (classic BPF), built in the launcher before the
+ * sandbox exists so the program's start does not wait for libseccomp. */
+struct cg_bpf {
+	void *buf;
+	size_t len;
+};
+
+/* Our filter, for the plan. 0 or -errno. */
+int cg_seccomp_export(const struct cg_plan *p, struct cg_bpf *out);
+/* A filter another exporter (netgate's ng_seccomp_export) wrote to mfd. */
+int cg_bpf_from_memfd(int mfd, struct cg_bpf *out);
+/* Install (no_new_privs must be set); with `listener`, returns the
+ * user-notification listener fd. 0/fd or -errno. */
+int cg_seccomp_install(const struct cg_bpf *b, bool listener);
+void cg_bpf_free(struct cg_bpf *b);
 
 #endif

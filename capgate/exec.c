@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -82,6 +83,8 @@ struct launch {
 	int sock[2];     /* program -> launcher: the seccomp listener */
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
 	char cwd[PATH_MAX];
+	struct cg_bpf bpf_net, bpf_own; /* seccomp filters, compiled beforehand */
+	bool net_filter;
 };
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -175,7 +178,10 @@ static int load_policy(struct launch *L)
 	char buf[PATH_MAX];
 	const char *dir = L->o.policy_dir ? L->o.policy_dir : default_policy_dir(buf, sizeof buf);
 	struct diags d = { 0 };
-	int r = policy_load_dir(dir, NULL, &d, &L->pol);
+	/* A compiled-policy cache private to root: a profile set is compiled
+	 * once, and any edit rebuilds it (policy_load_dir checks a digest). */
+	mkdir("/run/capgate", 0700);
+	int r = policy_load_dir(dir, "/run/capgate/cache", &d, &L->pol);
 	for (size_t i = 0; i < d.n; i++)
 		if (!d.v[i].warning)
 			fprintf(stderr, "%s:%d:%d: error: %s\n", d.v[i].file ? d.v[i].file : dir,
@@ -222,19 +228,12 @@ static int attach_cb(const char *rel, const struct profile *pr)
 
 static int setup_cgroup(struct launch *L)
 {
-	int r = cg_root(L->cgroot, sizeof L->cgroot);
-	if (r < 0) {
-		msg("no cgroup2 file system mounted (see /proc/self/mounts)");
-		return -1;
-	}
+	int r;
 	if ((r = cg_mkdir(L->cgroot, CG_DIR)) < 0) {
 		msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
 		return -1;
 	}
 	cg_collect_stale(L->cgroot, detach_cb);
-	if (cg_instance_id(L->self, L->id, sizeof L->id) < 0)
-		return -1;
-	snprintf(L->inst, sizeof L->inst, "%s/%s", CG_DIR, L->id);
 	if ((r = cg_mkdir(L->cgroot, L->inst)) < 0) {
 		msg("cannot create the instance cgroup: %s", strerror(-r));
 		return -1;
@@ -355,7 +354,7 @@ static int start_fsgate(struct launch *L, int fuse)
 	int n = 0;
 	av[n++] = path;
 	av[n++] = "--policy"; av[n++] = pdir;
-	av[n++] = "--profile"; av[n++] = profile_name(L->pr);
+	av[n++] = "--profile"; av[n++] = L->o.profile ? L->o.profile : profile_name(L->pr);
 	av[n++] = "--cgroup"; av[n++] = cg;
 	av[n++] = "--prefix"; av[n++] = "/";
 	if (L->o.log) {
@@ -441,12 +440,11 @@ static void program_main(struct launch *L)
 		snprintf(e.what, sizeof e.what, "no_new_privs");
 		goto fail;
 	}
-	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED) &&
-	    (r = ng_seccomp_load(L->pr)) < 0) {
+	if (L->net_filter && (r = cg_seccomp_install(&L->bpf_net, false)) < 0) {
 		snprintf(e.what, sizeof e.what, "netgate's socket filter");
 		goto fail;
 	}
-	int lfd = cg_seccomp_load(&L->plan);
+	int lfd = cg_seccomp_install(&L->bpf_own, true);
 	if (lfd < 0) {
 		r = lfd;
 		snprintf(e.what, sizeof e.what, "seccomp filter");
@@ -623,23 +621,13 @@ static void cleanup(struct launch *L)
 		waitpid(L->init, NULL, 0);
 	}
 	if (L->fsgate > 0) {
-		/* The sandbox's mount namespace is gone, so the FUSE
-		 * connection is: fsgate ends on its own; make sure. */
-		for (int i = 0; i < 200; i++) {
-			if (waitpid(L->fsgate, NULL, WNOHANG) == L->fsgate) {
-				L->fsgate = 0;
-				break;
-			}
-			struct timespec ts = { 0, 5 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-			if (i == 100)
-				kill(L->fsgate, SIGTERM);
-		}
-		if (L->fsgate > 0) {
-			kill(L->fsgate, SIGKILL);
-			waitpid(L->fsgate, NULL, 0);
-		}
+		/* The sandbox (and with it the FUSE mount) is gone: fsgate has
+		 * nothing left to serve. */
+		kill(L->fsgate, SIGKILL);
+		waitpid(L->fsgate, NULL, 0);
 	}
+	cg_bpf_free(&L->bpf_net);
+	cg_bpf_free(&L->bpf_own);
 	if (L->cg_made) {
 		char ux[200];
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
@@ -655,10 +643,47 @@ static void cleanup(struct launch *L)
 	policy_free(L->pol);
 }
 
+/* The sandbox's root: FUSE mount and fsgate. Returns -1 on error. */
+static int start_root(struct launch *L, int *nsfd)
+{
+	int fuse = mount_root(L, nsfd);
+	if (fuse < 0)
+		return fuse; /* -1 error, -2 no fsgate */
+	int r = start_fsgate(L, fuse);
+	close(fuse); /* fsgate holds the only copy: if it dies, ENOTCONN */
+	if (r < 0) {
+		msg("cannot start fsgate: %s", strerror(-r));
+		return -1;
+	}
+	return -2;
+}
+
+static int compile_filters(struct launch *L)
+{
+	int r;
+	if ((r = cg_seccomp_export(&L->plan, &L->bpf_own)) < 0) {
+		msg("cannot build the seccomp filter: %s", strerror(-r));
+		return -1;
+	}
+	if (L->plan.complain || (profile_flags(L->pr) & PF_UNCONFINED))
+		return 0;
+	int mfd = memfd_create("netgate-bpf", MFD_CLOEXEC);
+	if (mfd < 0 || (r = ng_seccomp_export(L->pr, mfd)) < 0 ||
+	    (r = cg_bpf_from_memfd(mfd, &L->bpf_net)) < 0) {
+		msg("cannot build netgate's socket filter: %s", strerror(r < 0 ? -r : errno));
+		if (mfd >= 0)
+			close(mfd);
+		return -1;
+	}
+	close(mfd);
+	L->net_filter = true;
+	return 0;
+}
+
 int cmd_exec(int argc, char **argv)
 {
 	static struct launch L; /* large; one per process */
-	int status = EXIT_LAUNCH, nsfd = -1, fuse = -1, sigfd = -1;
+	int status = EXIT_LAUNCH, nsfd = -1, sigfd = -1;
 	memset(&L, 0, sizeof L);
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
@@ -671,6 +696,30 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!getcwd(L.cwd, sizeof L.cwd))
 		strcpy(L.cwd, "/");
+	if (cg_root(L.cgroot, sizeof L.cgroot) < 0) {
+		msg("no cgroup2 file system mounted (see /proc/self/mounts)");
+		goto out;
+	}
+	if (cg_instance_id(L.self, L.id, sizeof L.id) < 0)
+		goto out;
+	snprintf(L.inst, sizeof L.inst, "%s/%s", CG_DIR, L.id);
+	/* Signals the launcher forwards; blocked before any child exists so
+	 * none is lost (children restore the mask). */
+	sigset_t fw;
+	sigemptyset(&fw);
+	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+		      SIGWINCH, SIGCHLD, SIGPIPE };
+	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
+		sigaddset(&fw, fwd[i]);
+	sigprocmask(SIG_BLOCK, &fw, NULL);
+	sigdelset(&fw, SIGCHLD);
+	sigdelset(&fw, SIGPIPE);
+	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);
+	/* With --profile, fsgate (which compiles the policy itself) starts
+	 * first and works in parallel with the rest of the set-up. */
+	bool early = L.o.profile != NULL;
+	if (early && start_root(&L, &nsfd) == -1)
+		goto out;
 	if (load_policy(&L) < 0)
 		goto out;
 	struct cg_plan_in in = { .complain = L.o.complain, .uid = getuid(),
@@ -684,35 +733,16 @@ int cmd_exec(int argc, char **argv)
 		msg("cannot open the log %s: %m", L.o.log ? L.o.log : "(syslog)");
 		goto out;
 	}
-	/* Signals the launcher forwards; blocked before any child exists so
-	 * none is lost (children restore the mask). */
-	sigset_t fw;
-	sigemptyset(&fw);
-	int fwd[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
-		      SIGWINCH, SIGCHLD, SIGPIPE };
-	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
-		sigaddset(&fw, fwd[i]);
-	sigprocmask(SIG_BLOCK, &fw, NULL);
-	sigdelset(&fw, SIGCHLD);
-	sigdelset(&fw, SIGPIPE);
-	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);
+	if (!early && start_root(&L, &nsfd) == -1)
+		goto out;
 	if (setup_cgroup(&L) < 0)
+		goto out;
+	if (compile_filters(&L) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, L.sock) < 0 ||
 	    pipe2(L.alive, O_CLOEXEC) < 0) {
 		msg("socketpair: %m");
 		goto out;
-	}
-	fuse = mount_root(&L, &nsfd);
-	if (fuse == -1)
-		goto out;
-	if (fuse >= 0) {
-		int r = start_fsgate(&L, fuse);
-		close(fuse); /* fsgate holds the only copy: if it dies, ENOTCONN */
-		if (r < 0) {
-			msg("cannot start fsgate: %s", strerror(-r));
-			goto out;
-		}
 	}
 	struct clone_args ca = { .flags = CLONE_NEWPID | CLONE_PIDFD,
 				 .pidfd = (uint64_t)(uintptr_t)&L.init_pidfd,
