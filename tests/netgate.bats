@@ -25,6 +25,7 @@ pu() { in_ns "$NSC" python3 "$PROBE" "$@"; }
 	http_server "$NSV" 8080
 	udp_server "$NSV" 5353
 	wait_port "$NSV" 8080
+	wait_port "$NSV" 5353 udp
 	attach "$NSC" "$TAG" p
 	expect ok pc tcp 10.99.0.2 8080
 	expect ECONNREFUSED pc tcp fd99::2 8080
@@ -197,8 +198,8 @@ EOF2
 @test "UDP to a confined server: allowed port answers, denied port is unreachable" {
 	profile p <<<"network (bind, receive, send) udp port=5353,"
 	attach "$NSV" "$TAG" p
-	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec socat UDP6-RECVFROM:5353,reuseaddr,fork,ipv6only=0 SYSTEM:"echo pong"' _ "$CGROOT/$TAG"
-	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec socat UDP6-RECVFROM:5354,reuseaddr,fork,ipv6only=0 SYSTEM:"echo pong"' _ "$CGROOT/$TAG"
+	bg probe "$NSV" "$TAG" echo-udp 5353
+	bg probe "$NSV" "$TAG" echo-udp 5354
 	wait_port "$NSV" 5353 udp
 	wait_port "$NSV" 5354 udp
 	expect ok pu udp 10.99.0.2 5353

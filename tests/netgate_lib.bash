@@ -107,7 +107,7 @@ tcp_server() { # NS PORT
 	bg in_ns "$1" socat "TCP6-LISTEN:$2,reuseaddr,fork,ipv6only=0" SYSTEM:'echo hi'
 }
 udp_server() { # NS PORT
-	bg in_ns "$1" socat "UDP6-RECVFROM:$2,reuseaddr,fork,ipv6only=0" SYSTEM:'echo pong'
+	bg in_ns "$1" python3 "$PROBE" echo-udp "$2"
 }
 http_server() { # NS PORT
 	bg in_ns "$1" python3 -m http.server --bind :: "$2" --directory "$WORK"

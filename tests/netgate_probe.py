@@ -7,6 +7,7 @@
   socket FAMILY TYPE   create a socket (inet inet6 unix netlink packet;
                        stream dgram raw)
   listen-tcp HOST PORT serve: accept connections, answer "hi" (until killed)
+  echo-udp PORT        serve: answer each datagram with "pong", IPv4 and IPv6
 Prints "ok", or the errno name (ECONNREFUSED, EPERM, EACCES, ...), or
 TIMEOUT; exits 0 only for ok. Times out after 3 s.
 """
@@ -89,6 +90,16 @@ def main(a):
                 except OSError:
                     pass
                 c.close()
+        if op == "echo-udp":
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            s.bind(("::", int(a[1])))
+            while True:
+                d, peer = s.recvfrom(1500)
+                try:
+                    s.sendto(b"pong\n", peer)
+                except OSError:
+                    pass
     except OSError as e:
         out(err(e))
     out("usage")

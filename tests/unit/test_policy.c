@@ -178,12 +178,12 @@ static void test_equivalence(void)
 
 static void test_errors(void)
 {
-	expect_error("profile x { /a rw\n", 18, 0, "missing");
-	expect_error("profile x { /a/{b,c r, }\n", 25, 1, "");
+	expect_error("profile x { /a rw\n", 18, 0, "missing '}'");
+	expect_error("profile x { /a/{b,c r, }\n", 25, 1, "unclosed '{'");
 	expect_error("profile x { /a rq, }\n", 21, 1, "Invalid mode");
 	expect_error("profile x { /a wa, }\n", 21, 1, "mutually exclusive");
 	expect_error("profile x { /a x, }\n", 20, 1, "exec qualifier");
-	expect_error("profile x { /a @{NOPE} r, }\n", 27, 1, "");
+	expect_error("profile x { /a @{NOPE} r, }\n", 27, 1, "Invalid mode");
 	expect_error("profile x { @{NOPE}/a r, }\n", 26, 1, "never declared");
 	expect_error("profile x { /a ix, /a px, }\n", 27, 1, "conflicting x");
 	expect_error("profile x { capability frobnicate, }\n", 36, 1, "capability");
@@ -200,7 +200,7 @@ static void test_errors(void)
 	char bin[4096];
 	for (size_t i = 0; i < sizeof(bin); i++)
 		bin[i] = (char)(i * 7919u >> 3);
-	expect_error(bin, sizeof(bin), 0, "");
+	expect_error(bin, sizeof(bin), 0, "NUL byte");
 	/* a huge file is refused with a clear error, not read */
 	size_t big = (16u << 20) + 10;
 	char *huge = malloc(big);
