@@ -27,6 +27,22 @@ struct parser {
 void toks_clear(struct toks *t);
 int toks_push(struct toks *t, const struct token *tk);
 
+/* ast.c */
+int ast_add_kid(struct ast_profile *parent, struct ast_profile *kid);
+int ast_add_top(struct ast *a, struct ast_profile *p);
+
+/* parse_cond.c: the `if` expression in t[1..n); *err on a malformed one. */
+bool cond_eval(struct parser *P, struct toks *t, bool *err);
+char *parse_var_ref_name(const char *s, char sigil); /* $X ${X} @X @{X} -> X */
+bool parse_valid_var_name(const char *n);
+
+/* parse_header.c */
+bool parse_valid_abi(const struct ptok *k);
+/* The profile of the header in t[i..n) (no body yet), or *out NULL; an
+ * external hat ("hat /p//h {") may change *parent. */
+int parse_profile_header(struct parser *P, struct ast_profile **parent,
+			 struct toks *t, size_t i, struct ast_profile **out);
+
 /* Rule parsers. Each reads t->v[i..n) (the rule's tokens after the
  * qualifiers and the class keyword) and fills r; errors via diag_add,
  * returning -EINVAL. */
