@@ -98,6 +98,23 @@ static void msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* CAPGATE_DEBUG=1: milestones with milliseconds since start, on stderr. */
+static void mark(const char *what)
+{
+	static struct timespec t0;
+	static int on = -1;
+	if (on < 0) {
+		on = getenv("CAPGATE_DEBUG") != NULL;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	}
+	if (!on)
+		return;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	fprintf(stderr, "capgate: %7.2f ms %s\n",
+		(double)(t.tv_sec - t0.tv_sec) * 1e3 + (double)(t.tv_nsec - t0.tv_nsec) / 1e6, what);
+}
+
 static const char usage[] =
 "usage: capgate exec [--policy DIR] [--profile NAME] [--log FILE] [--complain]\n"
 "                    -- PROGRAM [ARGS...]\n";
@@ -456,6 +473,7 @@ static void program_main(struct launch *L)
 	}
 	close(lfd);
 	close(L->sock[1]);
+	mark("program: exec");
 	execvp(L->o.argv[0], L->o.argv);
 	r = errno;
 	msg("%s: %s", L->o.argv[0], strerror(r));
@@ -490,6 +508,7 @@ static void init_main(struct launch *L, int nsfd)
 		msg("building the sandbox: %s: %s", e.what, strerror(-r));
 		_exit(EXIT_LAUNCH);
 	}
+	mark("init: root built");
 	/* Nothing in the sandbox may ptrace or read pid 1 (it has no
 	 * capabilities to spare, but it is root's and shares our secrets). */
 	prctl(PR_SET_DUMPABLE, 0);
@@ -603,6 +622,7 @@ static int supervise(struct launch *L, int sigfd)
 		if (p[1].revents & POLLIN) {
 			siginfo_t si = { 0 };
 			if (waitid(P_PID, (id_t)L->init, &si, WEXITED) == 0) {
+				mark("init exited");
 				status = si.si_code == CLD_EXITED ? si.si_status : 128 + si.si_status;
 				L->init = 0;
 				break;
@@ -628,6 +648,7 @@ static void cleanup(struct launch *L)
 	}
 	cg_bpf_free(&L->bpf_net);
 	cg_bpf_free(&L->bpf_own);
+	mark("fsgate reaped");
 	if (L->cg_made) {
 		char ux[200];
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
@@ -688,6 +709,7 @@ int cmd_exec(int argc, char **argv)
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
 	L.self = getpid();
+	mark("start");
 	if (parse(argc, argv, &L.o) < 0)
 		return EXIT_LAUNCH;
 	if (geteuid() != 0) {
@@ -720,8 +742,10 @@ int cmd_exec(int argc, char **argv)
 	bool early = L.o.profile != NULL;
 	if (early && start_root(&L, &nsfd) == -1)
 		goto out;
+	mark("root mounted, fsgate started");
 	if (load_policy(&L) < 0)
 		goto out;
+	mark("policy loaded");
 	struct cg_plan_in in = { .complain = L.o.complain, .uid = getuid(),
 				 .notify_socket = getenv("NOTIFY_SOCKET") };
 	if (cg_plan_build(L.pr, &in, &L.plan) < 0) {
@@ -737,8 +761,10 @@ int cmd_exec(int argc, char **argv)
 		goto out;
 	if (setup_cgroup(&L) < 0)
 		goto out;
+	mark("cgroup and netgate");
 	if (compile_filters(&L) < 0)
 		goto out;
+	mark("filters compiled");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, L.sock) < 0 ||
 	    pipe2(L.alive, O_CLOEXEC) < 0) {
 		msg("socketpair: %m");
@@ -761,11 +787,13 @@ int cmd_exec(int argc, char **argv)
 	close(L.sock[1]);
 	L.sock[1] = -1;
 	status = supervise(&L, sigfd);
+	mark("sandbox ended");
 out:
 	if (nsfd >= 0)
 		close(nsfd);
 	if (sigfd >= 0)
 		close(sigfd);
 	cleanup(&L);
+	mark("cleaned up");
 	return status;
 }

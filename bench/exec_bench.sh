@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# bench/exec_bench.sh: capgate exec side by side with plain and bubblewrap,
+# in one run (a benchmark, not a test). Run as root from the source tree:
+#   bench/exec_bench.sh [N]        N start-ups per row (default 200)
+# Prints a table: start-up latency of /bin/true (plain, bwrap, capgate),
+# then two workloads confined vs unconfined: a C build (make -j2 of 200
+# generated files) and `git status` on a tree of 20,000 files.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+CAPGATE=${CAPGATE:-build/bin/capgate}
+N=${1:-200}
+[ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
+W=$(mktemp -d /dev/shm/capgate-bench.XXXXXX)
+trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/pol"
+cp -R policies/tunables policies/abstractions "$W/pol/"
+# A realistic profile for a build and git: the tree read-write, the tool
+# chain and libraries mapped and executed (ix), nothing else.
+cat >"$W/pol/bench" <<P
+#include <tunables/global>
+profile bench {
+  #include <abstractions/base>
+  /usr/bin/** mrix,
+  /usr/lib/** mrix,
+  /usr/libexec/** mrix,
+  /usr/include/** r,
+  /usr/share/** r,
+  /etc/** r,
+  /tmp/** rw,
+  /dev/shm/ r,
+  $W/ r,
+  $W/** rwlk,
+  @{PROC}/** r,
+  owner @{HOME}/.gitconfig r,
+  owner @{HOME}/.config/git/{,**} r,
+  network unix,
+}
+P
+
+now() { date +%s.%N; }
+per() { # per N START END -> ms per run
+	awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }'
+}
+row() { printf '%-44s %10s\n' "$1" "$2"; }
+
+startup() { # startup LABEL CMD...
+	local i t0 t1 label=$1
+	shift
+	for i in 1 2 3 4 5; do "$@" >/dev/null 2>&1; done
+	t0=$(now)
+	for ((i = 0; i < N; i++)); do "$@" >/dev/null 2>&1; done
+	t1=$(now)
+	row "$label" "$(per "$N" "$t0" "$t1") ms"
+}
+
+echo "# start-up latency, mean of $N runs"
+row "workload" "time"
+startup "plain /bin/true" /bin/true
+if command -v bwrap >/dev/null; then
+	startup "bwrap --ro-bind / / --dev /dev --proc /proc" bwrap --ro-bind / / --dev /dev --proc /proc /bin/true
+else
+	row "bwrap" "(not installed)"
+fi
+startup "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+
+# A C build: 200 small translation units and a link, make -j2.
+mkdir -p "$W/src"
+for i in $(seq 200); do
+	printf '#include <stdio.h>\n#include <string.h>\nint f%d(const char *s) { return (int)strlen(s) + %d; }\n' "$i" "$i" >"$W/src/f$i.c"
+done
+{
+	printf 'int main(void) { return 0; }\n'
+} >"$W/src/main.c"
+cat >"$W/src/Makefile" <<'M'
+SRC = $(wildcard *.c)
+prog: $(SRC:.c=.o)
+	$(CC) -o $@ $^
+clean:
+	rm -f *.o prog
+M
+build() { make -s -C "$W/src" clean && make -s -j2 -C "$W/src"; }
+export -f build
+export W
+timeit() { # timeit LABEL CMD...
+	local t0 t1 label=$1
+	shift
+	t0=$(now)
+	"$@" >/dev/null 2>"$W/err" || { echo "# $label failed:" >&2; tail -3 "$W/err" >&2; }
+	t1=$(now)
+	row "$label" "$(per 1 "$t0" "$t1") ms"
+}
+echo "# workloads (one run each, warm caches)"
+build >/dev/null 2>&1
+timeit "C build, unconfined" bash -c build
+timeit "C build, capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
+
+# git status on 20,000 files.
+mkdir -p "$W/repo"
+(
+	cd "$W/repo" || exit
+	for d in $(seq 100); do
+		mkdir -p "d$d"
+		for f in $(seq 200); do echo "$d $f" >"d$d/f$f"; done
+	done
+	git init -q . && git add -A && git -c user.email=b@x -c user.name=b commit -qm init
+)
+gs() { git -C "$W/repo" status --porcelain; }
+export -f gs
+gs >/dev/null
+timeit "git status (20,000 files), unconfined" bash -c gs
+timeit "git status (20,000 files), capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
