@@ -155,6 +155,14 @@ void fsg_ops_file(struct fuse_lowlevel_ops *ops);
 void fsg_ops_dir(struct fuse_lowlevel_ops *ops);
 void fsg_fill_entry(struct fsg *fs, struct fsg_node *n, const struct stat *st,
 		    struct fuse_entry_param *e);
+/* st_ino as shown through the mount: the source's own number on SOURCE's
+ * file system; on file systems mounted below it, mixed with the device so
+ * that (st_dev, st_ino) stays unique under FUSE's single st_dev (tar and
+ * rsync find hard links by it). */
+static inline ino_t fsg_ino(const struct fsg *fs, dev_t dev, ino_t ino)
+{
+	return dev == fs->root.dev ? ino : ino ^ ((ino_t)dev << 40);
+}
 static inline struct fsg *fsg_of(fuse_req_t req)
 {
 	return (struct fsg *)fuse_req_userdata(req);

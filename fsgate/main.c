@@ -196,8 +196,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_READDIRPLUS |
 			FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_PARALLEL_DIROPS |
-			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_AUTO_INVAL_DATA |
-			FUSE_CAP_ASYNC_DIO;
+			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_ASYNC_DIO;
 	if (fs->o.writeback)
 		want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= want & conn->capable;
@@ -205,6 +204,12 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~(FUSE_CAP_NO_OPEN_SUPPORT | FUSE_CAP_NO_OPENDIR_SUPPORT);
 	if (!fs->o.writeback)
 		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Page cache validity is decided at open (keep_cache when size and
+	 * mtime did not change): auto_inval_data would drop the pages our own
+	 * writes left, since the kernel stamps its own mtime on them. */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	if (getenv("FSGATE_NO_READDIRPLUS"))
+		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	/* The kernel applies the caller's umask before asking us. */
 	conn->want &= ~FUSE_CAP_DONT_MASK;
 	conn->time_gran = 1;

@@ -93,7 +93,7 @@ static ssize_t add_entry(fuse_req_t req, struct fsg *fs, struct fsg_node *dn,
 {
 	struct stat st;
 	memset(&st, 0, sizeof st);
-	st.st_ino = de->d_ino;
+	st.st_ino = fsg_ino(fs, dn->dev, de->d_ino);
 	st.st_mode = (mode_t)de->d_type << 12;
 	if (!plus)
 		return (ssize_t)fuse_add_direntry(req, p, rem, de->d_name, &st,

@@ -29,8 +29,15 @@ void fsg_fill_entry(struct fsg *fs, struct fsg_node *n, const struct stat *st,
 	e->ino = (fuse_ino_t)(uintptr_t)n;
 	e->generation = 1;
 	e->attr = *st;
+	e->attr.st_ino = fsg_ino(fs, st->st_dev, st->st_ino);
 	e->attr_timeout = fs->o.attr_timeout;
 	e->entry_timeout = fs->o.entry_timeout;
+}
+
+static void fsg_reply_attr(fuse_req_t req, struct fsg *fs, struct stat *st)
+{
+	st->st_ino = fsg_ino(fs, st->st_dev, st->st_ino);
+	fuse_reply_attr(req, st, fs->o.attr_timeout);
 }
 
 static void reply_lookup(fuse_req_t req, struct fsg *fs, struct fsg_node *parent,
@@ -93,7 +100,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, fs->o.attr_timeout);
+		fsg_reply_attr(req, fs, &st);
 }
 
 /* The caller's check on node n (whose O_PATH fd is pfd) for `want`. */
@@ -184,7 +191,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
-		fuse_reply_attr(req, &st, fs->o.attr_timeout);
+		fsg_reply_attr(req, fs, &st);
 }
 
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
