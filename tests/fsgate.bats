@@ -357,3 +357,23 @@ EOF
 @test "fsgate: no FUSE mount is left behind by these tests" {
 	! grep -q "fsgate:/dev/shm/fsgt\." /proc/self/mounts
 }
+
+@test "fsgate: serves a /dev/fd/N mount made by a launcher, with --prefix" {
+	# What capgate exec does: open /dev/fuse, mount it, hand the fd over.
+	python3 - "$FSGATE" "$T" "$S" "$M" <<'EOF'
+import ctypes, os, subprocess, sys, time
+fsgate, T, S, M = sys.argv[1:5]
+libc = ctypes.CDLL(None, use_errno=True)
+fd = os.open("/dev/fuse", os.O_RDWR)
+opts = "fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other" % fd
+if libc.mount(b"fsgate", M.encode(), b"fuse.fsgate", 6, opts.encode()) != 0:  # nosuid|nodev
+    sys.exit("mount: %s" % os.strerror(ctypes.get_errno()))
+p = subprocess.Popen([fsgate, "--policy", T + "/pol", "--profile", "t", "--log", T + "/log",
+                      "--prefix", S, "-f", S, "/dev/fd/%d" % fd], pass_fds=[fd])
+os.close(fd)
+open(T + "/pid", "w").write(str(p.pid))
+EOF
+	[ "$(cat "$M/r/file")" = hello ]
+	! cat "$M/n/file" 2>/dev/null
+	grep -Eq "$(logline DENIED open "$S/n/file" r r 0 0 cat)" "$T/log"
+}
