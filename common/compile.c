@@ -316,6 +316,23 @@ static int64_t combine_link(void *ctx, const uint32_t *ids, size_t n)
 	return best;
 }
 
+/* dfa_set_class() key: rules with equal payloads are interchangeable for
+ * combine_file() (it merges payloads idempotently), which lets dfa_build()
+ * merge their positions (exploding_profile.sd: thousands of states instead
+ * of over a million). x.target is an interned offset here (add_string). */
+static uint64_t frule_class(const struct frule *r)
+{
+	const uint64_t f[] = { r->perms, r->qual, (uint64_t)(int64_t)r->prio,
+			       r->x.type, r->x.flags,
+			       (uint64_t)(uintptr_t)r->x.target, r->literal };
+	uint64_t h = 0x243f6a8885a308d3ull;
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		h = (h ^ f[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 31;
+	}
+	return h;
+}
+
 static int compile_files(struct ast *a, struct ast_profile *ap,
 			 struct profile *pr, struct diags *d)
 {
@@ -390,6 +407,8 @@ static int compile_files(struct ast *a, struct ast_profile *ap,
 		}
 		fr->literal = !strpbrk(p, "*?[]"); /* {a,b} alone is still exact */
 		p = apply_aliases(a, p);
+		/* without its class (-ENOMEM) a rule is merely not merged */
+		(void)dfa_set_class(b, (uint32_t)c.nrules, frule_class(fr));
 		if (dfa_add(b, p, strlen(p), (uint32_t)c.nrules, err, sizeof(err),
 			    &col) < 0) {
 			struct loc l = r->loc;

@@ -6,7 +6,8 @@
  * an end marker, an "accept position" carrying the rule id. All patterns
  * share one position space; the start set is the union of their firstpos.
  *
- * dfa_build() (dfa_subset.c) turns the positions into a DFA.
+ * dfa_build() (dfa_subset.c) reduces the positions (dfa_reduce.c), then
+ * turns them into a DFA.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -119,7 +120,32 @@ void dfa_builder_free(struct dfa_builder *b)
 	dfa_vfree(&b->edges);
 	free(b->sets);
 	free(b->set_ht);
+	free(b->klass);
 	free(b);
+}
+
+/* Recorded as given; dfa_reduce() sorts them out (last call wins). */
+int dfa_set_class(struct dfa_builder *b, uint32_t rule_id, uint64_t klass)
+{
+	if (!b)
+		return -EINVAL;
+	if (b->nklass == b->klasscap) {
+		size_t ncap = b->klasscap ? b->klasscap * 2 : 64;
+		struct dfa_klass *nk;
+
+		if (ncap > UINT32_MAX)
+			return -E2BIG;
+		nk = realloc(b->klass, ncap * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		b->klass = nk;
+		b->klasscap = ncap;
+	}
+	b->klass[b->nklass].klass = klass;
+	b->klass[b->nklass].rule = rule_id;
+	b->klass[b->nklass].seq = (uint32_t)b->nklass;
+	b->nklass++;
+	return 0;
 }
 
 /* Interns a byte set: equal leaves share one id (and one class list). */

@@ -22,6 +22,7 @@ struct dfa;
 /* Limits on user-controlled sizes. */
 #define DFA_MAX_PATTERN 8192    /* bytes of one pattern */
 #define DFA_MAX_STATES (1u << 20)
+#define DFA_MAX_WORK (1ull << 29) /* steps of dfa_build: 1-3 s */
 
 struct dfa_builder *dfa_builder_new(void);
 void dfa_builder_free(struct dfa_builder *b);
@@ -46,11 +47,28 @@ int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
 		 const char *c, size_t clen, uint32_t rule_id, char *err,
 		 size_t errlen, size_t *col);
 
+/* Optional: put rule_id in class klass (for every pattern of that rule,
+ * added before or after this call; the last call for a rule wins). Rules
+ * in one class must be interchangeable for combine(): for any set of ids,
+ * adding or removing a rule whose class is already represented in the set
+ * must not change the result (e.g. klass is a hash of the rule's complete
+ * payload, and combine() merges payloads idempotently). dfa_build() then
+ * treats positions of such rules as one (two "/x/" "**" rules' trailing
+ * '**' become one loop), which keeps many-'**' profiles from exploding,
+ * and passes combine() only the smallest rule id of each class present.
+ * A rule without a class is its own class (dfa_add alone behaves as if
+ * this function did not exist). Returns 0 or -ENOMEM. */
+int dfa_set_class(struct dfa_builder *b, uint32_t rule_id, uint64_t klass);
+
 /* combine(ctx, ids, n): the accept id for this set of matching rule ids
- * (sorted, no duplicates, n >= 1); < 0 aborts the build with that error. */
+ * (sorted, no duplicates, n >= 1; with classes, one id per class: the
+ * class's smallest); < 0 aborts the build with that error. */
 typedef int64_t (*dfa_combine_fn)(void *ctx, const uint32_t *ids, size_t n);
 
-/* Build the minimized DFA. The builder may be freed afterwards. */
+/* Build the minimized DFA. The builder may be freed afterwards.
+ * Bounded: an automaton over DFA_MAX_STATES states, or a subset
+ * construction doing more than DFA_MAX_WORK steps (a few seconds), fails
+ * with -E2BIG and a message, long before memory runs out. */
 int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
 	      struct dfa **out, char *err, size_t errlen);
 

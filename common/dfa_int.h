@@ -77,7 +77,7 @@ int aare_parse(struct aare_tree *t, const char *s, size_t len,
 /* Limits beyond DFA_MAX_STATES: followpos entries over all patterns, and
  * position entries over all DFA states during the subset construction. */
 #define DFA_MAX_FOLLOW (1u << 26)
-#define DFA_MAX_POOL (1u << 27)
+#define DFA_MAX_POOL (1u << 25)
 #define POS_ACCEPT UINT32_MAX
 
 struct vec32 {
@@ -97,7 +97,36 @@ struct dfa_builder {
 	uint32_t *set_ht;      /* open addressing: set id + 1, 0 = empty */
 	size_t set_htcap;
 	struct vec32 edges;    /* scratch of one dfa_add: (from, to) pairs */
+	struct dfa_klass *klass; /* dfa_set_class() calls, in call order */
+	size_t nklass, klasscap;
 };
+
+struct dfa_klass {
+	uint64_t klass;
+	uint32_t rule, seq;
+};
+
+/* A position graph, what the subset construction reads: the builder's
+ * own (arrays borrowed) or a reduced copy (arrays owned). set[p] is a
+ * set id or POS_ACCEPT; rule[p] the rule id of an accept position;
+ * followpos(p) is fol[fol_off[p] .. fol_off[p + 1]). */
+struct dfa_graph {
+	uint32_t npos, nstarts;
+	uint32_t *set, *rule, *fol_off, *fol, *starts;
+	int owned;
+};
+
+void dfa_graph_free(struct dfa_graph *g);
+
+/* The builder's graph reduced by bisimulation (dfa_reduce.c): positions
+ * with the same future (same byte set, followers in the same classes;
+ * accept positions: same rule class) merge, then positions with the same
+ * past (same byte set, predecessors in the same classes) merge. Matches
+ * are unchanged; accept positions of one class carry its smallest rule
+ * id. *work counts steps, against DFA_MAX_WORK; if the reduction would
+ * take too long, g is the builder's graph, unreduced. 0 or -ENOMEM. */
+int dfa_reduce(const struct dfa_builder *b, struct dfa_graph *g,
+	       uint64_t *work);
 
 int dfa_vpush(struct vec32 *v, uint32_t x);
 int dfa_vreserve(struct vec32 *v, size_t need);

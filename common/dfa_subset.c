@@ -1,6 +1,6 @@
 /* dfa_subset.c: the subset construction (Dragon book 3.9.5 over
- * followpos), from the builder's positions to a raw DFA with sparse
- * edges, then dfa_minimize().
+ * followpos), from the builder's positions (reduced by dfa_reduce()) to a
+ * raw DFA with sparse edges, then dfa_minimize().
  *
  * Bytes are first split into equivalence classes (two bytes share a class
  * iff every leaf accepts both or neither), so a state has at most one
@@ -154,6 +154,8 @@ static int ls_get(struct listset *s, const uint32_t *v, size_t n,
 /* Scratch of the subset construction. */
 struct subset {
 	const struct dfa_builder *b;
+	struct dfa_graph g;  /* the positions, reduced */
+	uint64_t work;       /* steps so far, against DFA_MAX_WORK */
 	uint32_t nclasses;
 	uint32_t *set_coff;  /* per set id + 1: offsets into set_cls */
 	uint8_t *set_cls;    /* class lists of each set */
@@ -283,7 +285,7 @@ static int add_edge(struct subset *S, uint32_t cls, uint32_t to)
  * the positions p of i whose set holds that class. */
 static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 {
-	const struct dfa_builder *b = S->b;
+	const struct dfa_graph *g = &S->g;
 	uint32_t cnt[257], touched[256], tscratch[256], nt = 0, k, c, id;
 	const uint32_t *st;
 	size_t m, j, q, stn;
@@ -295,10 +297,10 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 	m = S->states.off.v[i + 1] - stn;
 	st = S->states.pool.v + stn;
 	for (j = 0; j < m; j++) {
-		uint32_t sid = b->pos_set.v[st[j]];
+		uint32_t sid = g->set[st[j]];
 
 		if (sid == POS_ACCEPT) {
-			if ((rc = dfa_vpush(&S->ids, b->pos_rule.v[st[j]])))
+			if ((rc = dfa_vpush(&S->ids, g->rule[st[j]])))
 				return rc;
 			continue;
 		}
@@ -315,7 +317,7 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 		return rc;
 	st = S->states.pool.v + stn;
 	for (j = 0; j < m; j++) {
-		uint32_t sid = b->pos_set.v[st[j]];
+		uint32_t sid = g->set[st[j]];
 
 		if (sid == POS_ACCEPT)
 			continue;
@@ -327,7 +329,7 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 	for (k = 0; k < nt; k++) {
 		c = touched[k];
 		if (++S->gen == 0) {
-			memset(S->stamp, 0, b->pos_set.n * sizeof(*S->stamp));
+			memset(S->stamp, 0, g->npos * sizeof(*S->stamp));
 			S->gen = 1;
 		}
 		S->tmp.n = 0;
@@ -335,8 +337,9 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 		for (j = c ? cnt[c - 1] : 0; j < cnt[c]; j++) {
 			uint32_t p = S->src.v[j];
 
-			for (q = b->fol_off.v[p]; q < b->fol_off.v[p + 1]; q++) {
-				uint32_t t = b->fol.v[q];
+			S->work += 1 + g->fol_off[p + 1] - g->fol_off[p];
+			for (q = g->fol_off[p]; q < g->fol_off[p + 1]; q++) {
+				uint32_t t = g->fol[q];
 
 				if (S->stamp[t] != S->gen) {
 					S->stamp[t] = S->gen;
@@ -344,8 +347,18 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 				}
 			}
 		}
+		if (S->work > DFA_MAX_WORK) {
+			/* fail in seconds, not after minutes and gigabytes */
+			snprintf(err, err ? errlen : 0, "automaton too complex: "
+				 "over %zu states after %llu steps, stopped "
+				 "(patterns too ambiguous, e.g. many '**' mixed "
+				 "with '*' or '?')", (size_t)S->states.off.n - 1,
+				 (unsigned long long)DFA_MAX_WORK);
+			return -E2BIG;
+		}
 		if (!S->tmp.n)
 			continue;
+		S->work += S->tmp.n; /* sort, hash, compare, store */
 		sort32(S->tmp.v, S->tmp2.v, S->tmp.n);
 		rc = ls_get(&S->states, S->tmp.v, S->tmp.n, DFA_MAX_POOL, &id,
 			    &added);
@@ -371,6 +384,7 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 
 static void subset_free(struct subset *S)
 {
+	dfa_graph_free(&S->g);
 	free(S->set_coff);
 	free(S->set_cls);
 	ls_free(&S->states);
@@ -410,16 +424,17 @@ int dfa_build(struct dfa_builder *b, dfa_combine_fn combine, void *ctx,
 	if ((rc = make_classes(&S)))
 		goto out;
 	S.raw.nclasses = S.nclasses;
-	S.stamp = calloc(b->pos_set.n + 1, sizeof(*S.stamp));
-	if (!S.stamp || dfa_vreserve(&S.tmp, b->pos_set.n + 1) ||
-	    dfa_vreserve(&S.tmp2, b->pos_set.n + 1)) {
+	if ((rc = dfa_reduce(b, &S.g, &S.work)))
+		goto out;
+	S.stamp = calloc(S.g.npos + 1, sizeof(*S.stamp));
+	if (!S.stamp || dfa_vreserve(&S.tmp, S.g.npos + 1) ||
+	    dfa_vreserve(&S.tmp2, S.g.npos + 1)) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (b->starts.n) {
-		S.tmp.n = 0;
-		if ((rc = dfa_vappend(&S.tmp, &b->starts)))
-			goto out;
+	if (S.g.nstarts) {
+		memcpy(S.tmp.v, S.g.starts, S.g.nstarts * sizeof(*S.tmp.v));
+		S.tmp.n = S.g.nstarts;
 		sort32(S.tmp.v, S.tmp2.v, S.tmp.n);
 		for (i = cnt = 1; i < S.tmp.n; i++)
 			if (S.tmp.v[i] != S.tmp.v[cnt - 1])
