@@ -684,6 +684,32 @@ static void digest_fold(uint8_t acc[32], const uint8_t in[32])
 		acc[i] = (uint8_t)((acc[i] * 31u) ^ in[i] ^ (i * 7u));
 }
 
+/* Compiles the profiles of one parsed file into p (nothing on errors). */
+static void compile_ast(struct policy *p, struct ast *a, struct diags *d,
+			size_t before)
+{
+	for (size_t i = 0; d->nerrors == before && i < a->nprofiles; i++) {
+		struct profile *pr = compile_profile(a, a->profiles[i], NULL, d);
+		if (pr)
+			add_profile(p, pr, d, &a->profiles[i]->loc);
+	}
+	ast_free(a);
+}
+
+/* Attachments last; on any error nothing is returned (never half-applied). */
+static int finish(struct policy *p, struct diags *d, size_t before,
+		  struct policy **out)
+{
+	if (d->nerrors == before)
+		policy_build_attach(p, d);
+	if (d->nerrors > before) {
+		policy_free(p);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
 int policy_compile_files(const char *const *files, size_t nfiles,
 			 const char *const *incdirs, struct diags *d,
 			 struct policy **out)
@@ -698,23 +724,9 @@ int policy_compile_files(const char *const *files, size_t nfiles,
 		uint8_t dg[32] = { 0 };
 		parse_file(&a, files[f], incdirs, d, dg);
 		digest_fold(p->digest, dg);
-		if (d->nerrors == before) {
-			for (size_t i = 0; i < a.nprofiles; i++) {
-				struct profile *pr = compile_profile(&a, a.profiles[i], NULL, d);
-				if (pr)
-					add_profile(p, pr, d, &a.profiles[i]->loc);
-			}
-		}
-		ast_free(&a);
+		compile_ast(p, &a, d, before);
 	}
-	if (d->nerrors == before)
-		policy_build_attach(p, d);
-	if (d->nerrors > before) {
-		policy_free(p);
-		return -EINVAL;
-	}
-	*out = p;
-	return 0;
+	return finish(p, d, before, out);
 }
 
 int policy_compile_mem(const char *name, const char *buf, size_t len,
@@ -728,20 +740,8 @@ int policy_compile_mem(const char *name, const char *buf, size_t len,
 		return -ENOMEM;
 	size_t before = d->nerrors;
 	parse_mem(&a, name, buf, len, incdirs, d);
-	for (size_t i = 0; d->nerrors == before && i < a.nprofiles; i++) {
-		struct profile *pr = compile_profile(&a, a.profiles[i], NULL, d);
-		if (pr)
-			add_profile(p, pr, d, &a.profiles[i]->loc);
-	}
-	ast_free(&a);
-	if (d->nerrors == before)
-		policy_build_attach(p, d);
-	if (d->nerrors > before) {
-		policy_free(p);
-		return -EINVAL;
-	}
-	*out = p;
-	return 0;
+	compile_ast(p, &a, d, before);
+	return finish(p, d, before, out);
 }
 
 static int cmp_str(const void *a, const void *b)
