@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dfa.h"
 
@@ -1137,6 +1138,262 @@ static void test_many_rules(void)
 	dfa_free(d);
 }
 
+/* ---- rule classes (dfa_set_class) ---- */
+
+/* Rules 0..5 of a test; cls[i] < 0: no class. combine() may only depend
+ * on the set of classes present, a rule without a class being its own. */
+struct comb_cls {
+	int cls[8];
+	int bad;
+};
+
+static uint32_t cls_bit(const struct comb_cls *c, uint32_t id)
+{
+	return c->cls[id] >= 0 ? 1u << c->cls[id] : 1u << (4 + id);
+}
+
+static int64_t comb_cls(void *ctx, const uint32_t *ids, size_t n)
+{
+	struct comb_cls *c = ctx;
+	uint32_t m = 0, j;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] >= 8 || (i && ids[i] <= ids[i - 1]))
+			c->bad = 1;
+		else if (m & cls_bit(c, ids[i]))
+			c->bad = 2; /* two ids of one class */
+		else if (c->cls[ids[i]] >= 0)
+			for (j = 0; j < ids[i]; j++)
+				if (c->cls[j] == c->cls[ids[i]])
+					c->bad = 3; /* not the smallest */
+		if (ids[i] < 8)
+			m |= cls_bit(c, ids[i]);
+	}
+	return m;
+}
+
+/* Random rule sets with random classes: the DFA built with classes equals
+ * (byte for byte, being minimal and canonical) the one built without, and
+ * both agree with the reference matcher. */
+static void test_classes(void)
+{
+	char pats[6][256], s[64], err[200];
+	int iter, k, npat, j, mism = 0, merged = 0;
+	size_t n, sl, col;
+
+	for (iter = 0; iter < 1500 && mism < 20; iter++) {
+		struct dfa_builder *b = dfa_builder_new(), *b0 = dfa_builder_new();
+		struct comb_cls cc = { .bad = 0 }, cc0;
+		struct dfa *d = NULL, *d0 = NULL;
+		uint8_t *x = NULL, *x0 = NULL;
+		size_t xl = 0, x0l = 0;
+
+		npat = 2 + (int)rnd(5);
+		for (k = 0; k < npat; k++) {
+			n = 0;
+			/* "**"-heavy tails, the case classes exist for */
+			gen_seq(pats[k], &n, 200, 0);
+			if (rnd(2))
+				strcat(pats[k], rnd(2) ? "/**" : "**");
+			cc.cls[k] = rnd(4) == 3 ? -1 : (int)rnd(3);
+			if (cc.cls[k] >= 0 && rnd(4) == 0) /* the last call wins */
+				dfa_set_class(b, (uint32_t)k, 7);
+			CHECK(dfa_add(b, pats[k], strlen(pats[k]), (uint32_t)k, err,
+				      sizeof(err), &col) == 0 &&
+			      dfa_add(b0, pats[k], strlen(pats[k]), (uint32_t)k,
+				      err, sizeof(err), &col) == 0,
+			      "add \"%s\": %s", pats[k], err);
+			if (cc.cls[k] >= 0)
+				CHECK(dfa_set_class(b, (uint32_t)k,
+						    (uint64_t)cc.cls[k] << 40) == 0,
+				      "set_class");
+		}
+		for (k = 0; k < npat; k++)
+			for (j = 0; j < k; j++)
+				merged += cc.cls[k] >= 0 && cc.cls[k] == cc.cls[j];
+		cc0 = cc;
+		CHECK(dfa_build(b, comb_cls, &cc, &d, err, sizeof(err)) == 0,
+		      "build with classes: %s", err);
+		CHECK(dfa_build(b0, comb_cls, &cc0, &d0, err, sizeof(err)) == 0,
+		      "build without: %s", err);
+		CHECK(!cc.bad, "combine with classes got bad ids (%d)", cc.bad);
+		dfa_builder_free(b);
+		dfa_builder_free(b0);
+		if (d && d0) {
+			dfa_save(d, &x, &xl);
+			dfa_save(d0, &x0, &x0l);
+			CHECK(xl == x0l && !memcmp(x, x0, xl),
+			      "classes changed the automaton (%zu vs %zu states)",
+			      dfa_states(d), dfa_states(d0));
+		}
+		for (j = 0; j < 40 && d; j++) {
+			uint32_t want = 0, got;
+
+			sl = rand_string(s, 40, pats[rnd((uint32_t)npat)]);
+			for (k = 0; k < npat; k++)
+				if (ref_match(pats[k], s, sl))
+					want |= cls_bit(&cc, (uint32_t)k);
+			got = dfa_match(d, s, sl);
+			if (got != want && mism++ < 20) {
+				fprintf(stderr, "  patterns:");
+				for (k = 0; k < npat; k++)
+					fprintf(stderr, " \"%s\"/%d", pats[k],
+						cc.cls[k]);
+				fprintf(stderr, "\n  string \"%.*s\"\n", (int)sl,
+					s);
+			}
+			CHECK(got == want, "classes: got %#x want %#x", got,
+			      want);
+		}
+		free(x);
+		free(x0);
+		dfa_free(d);
+		dfa_free(d0);
+	}
+	CHECK(merged > 500, "classes test merged too few rules (%d)", merged);
+}
+
+/* AppArmor's simple_tests/profile/exploding_profile.sd: without merging
+ * rules of equal permissions the subset construction needs over a million
+ * states (upstream: "about 3,000 states and a second or two"). */
+static const char *const explode[] = {
+	"/a/b/c/webdir/config.inc.php", "/a/b/c/**", "/a/b/c/upload/**",
+	"/a/b/c/webdir/cms/files/**", "/a/b/c/webdir/content/**",
+	"/a/b/c/webdir/mitarbeiter/**", "/a/b/c/webdir/newsletter/**",
+	"/a/b/c/webdir/pnTemp/**",
+	"/a/b/c/webdir/redaxo/include/generated/articles/**",
+	"/a/b/c/webdir/typo3/ext/**", "/a/b/c/webdir/wiki/images/**",
+	"/a/b/c/**.txt", "/a/b/c/**.log",
+	"/a/b/c/webdir/**/com_docman/docman.config.php",
+	"/a/b/c/webdir/**/settings.php", "/a/b/c/webdir/**.txt",
+	"/a/b/c/webdir/upload/**{.jpg,.pdf,.ps,.gif,.png,.ppt,.doc,.txt,.rtf}",
+	"/a/b/c/webdir/courses/uploaded_file*/**",
+	"/a/b/c/webdir/**/conf*.php",
+	"/a/b/c/**{cache,data,download,/ext,fileadmin,files,images,joomla,"
+	"moodledata/sessions}/**",
+	"/a/b/c/**log{,s}/**", "/a/b/c/**typo3{conf,temp}/**",
+	"/a/b/c/webdir/**/components/**", "/a/b/c/webdir/content/**/conf/**",
+	"/a/b/c/webdir/**/content/**",
+	"/a/b/c/webdir/**/{pages,pictures,data,doc,files,languages,media}/**",
+	"/a/b/c/webdir/**/{pages,pictures}/**",
+	"/a/b/c/webdir/**/module{s,}/**",
+	"/a/b/c/webdir/**/{templates_c,templates,temp,tmp}/**",
+	"/a/b/c/webdir/**/upload/**", "/a/b/c/webdir/**count*/**",
+	"/a/b/c/webdir/**/**uploads/**",
+};
+#define NEXPLODE (sizeof(explode) / sizeof(explode[0]))
+
+/* Rule 1 is "r", rule 0 an exact "rw" path, the others glob "rw". */
+static uint32_t explode_perm(uint32_t id)
+{
+	return id == 1 ? 1 : id == 0 ? 2 : 4;
+}
+
+static int64_t comb_explode(void *ctx, const uint32_t *ids, size_t n)
+{
+	uint32_t m = 0;
+
+	(void)ctx;
+	while (n--)
+		m |= explode_perm(ids[n]);
+	return m;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct dfa *build_explode(int classes, int *rc, char *err,
+				 size_t errlen, double *secs)
+{
+	struct dfa_builder *b = dfa_builder_new();
+	struct dfa *d = NULL;
+	size_t i, col;
+	double t0;
+
+	for (i = 0; i < NEXPLODE; i++) {
+		CHECK(dfa_add(b, explode[i], strlen(explode[i]), (uint32_t)i,
+			      err, errlen, &col) == 0, "add %s", explode[i]);
+		if (classes)
+			dfa_set_class(b, (uint32_t)i, explode_perm((uint32_t)i));
+	}
+	t0 = now_s();
+	*rc = dfa_build(b, comb_explode, NULL, &d, err, errlen);
+	*secs = now_s() - t0;
+	dfa_builder_free(b);
+	return d;
+}
+
+static void test_exploding(void)
+{
+	static const char comp[][12] = { "a", "b", "c", "webdir", "upload",
+		"content", "x.txt", "conf", "log", "pages", "uploads", "y.php",
+		"conf1.php", "typo3temp", "count", "modules", "z.log", "tmp" };
+	char err[200], s[200];
+	double secs;
+	size_t i, k, sl;
+	uint32_t want, got;
+	int rc, pos = 0;
+	struct dfa *d = build_explode(1, &rc, err, sizeof(err), &secs);
+
+	CHECK(rc == 0, "exploding profile: %s", err);
+	if (!d)
+		return;
+	printf("exploding profile: %zu states in %.3f s\n", dfa_states(d),
+	       secs);
+	CHECK(dfa_states(d) <= 3000, "exploding profile: %zu states",
+	      dfa_states(d));
+	CHECK(secs < 1.0, "exploding profile: %.3f s", secs);
+	/* paths under /a/b/c built from the patterns' own words */
+	for (i = 0; i < 3000; i++) {
+		size_t depth = 1 + rnd(6);
+
+		sl = (size_t)snprintf(s, sizeof(s), "/a/b/c%s",
+				      rnd(2) ? "/webdir" : "");
+		for (k = 0; k < depth && sl + 14 < sizeof(s); k++)
+			sl += (size_t)snprintf(s + sl, sizeof(s) - sl, "/%s",
+					       comp[rnd(sizeof(comp) /
+							sizeof(comp[0]))]);
+		if (rnd(8) == 0)
+			s[sl++] = '/';
+		want = 0;
+		for (k = 0; k < NEXPLODE; k++)
+			if (ref_match(explode[k], s, sl))
+				want |= explode_perm((uint32_t)k);
+		got = dfa_match(d, s, sl);
+		pos += (want & 4) != 0;
+		CHECK(got == want, "exploding \"%.*s\": got %u want %u",
+		      (int)sl, s, got, want);
+	}
+	CHECK(pos > 300, "exploding: only %d paths got rw", pos);
+	CHECK(dfa_match(d, "/a/b/c/webdir/config.inc.php", 28) == 3,
+	      "config.inc.php");
+	dfa_free(d);
+}
+
+/* Without classes the same rules blow up: dfa_build() must give up with
+ * a clear error after its work limit (a few seconds), not grind on to the
+ * state limit (about 20 s and 300 MB before the limit existed). */
+static void test_fail_fast(void)
+{
+	char err[200] = "";
+	double secs;
+	int rc;
+	struct dfa *d = build_explode(0, &rc, err, sizeof(err), &secs);
+
+	printf("exploding profile without classes: %s after %.2f s\n",
+	       rc ? "error" : "built", secs);
+	CHECK(rc == -E2BIG && !d, "want -E2BIG, got %d", rc);
+	CHECK(strstr(err, "too complex"), "message: %s", err);
+	CHECK(secs < 10, "gave up only after %.1f s", secs);
+	dfa_free(d);
+}
+
 int main(void)
 {
 	test_operators();
@@ -1148,6 +1405,9 @@ int main(void)
 	test_parse_fuzz();
 	test_save_load();
 	test_many_rules();
+	test_classes();
+	test_exploding();
+	test_fail_fast();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
