@@ -292,34 +292,39 @@ static void reject_chains(struct bctx *x)
 /* Packets that only end or refuse a flow are let through on input before
  * any profile is asked: TCP resets (including the ones reject_out sends
  * to the local socket, which must arrive for connect() to fail at once)
- * and ICMP errors about a flow. They carry no data. */
-static void input_bypass(struct bctx *x)
+ * and ICMP errors (the socket lookup finds the socket of the packet they
+ * quote). They carry no data. Matched on their headers, not on conntrack:
+ * a ruleset of coarse profiles then needs no conntrack at all. */
+static void bypass_rule(struct bctx *x, uint8_t l4, uint32_t off, uint8_t mask,
+			uint8_t lo, uint8_t hi)
 {
 	struct nftnl_rule *r = rule_new("input");
-	m_l4(r, IPPROTO_TCP);
-	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1); /* TCP flags */
-	struct nftnl_expr *e = ex("bitwise");
-	uint8_t rst = 0x04, zero = 0;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &rst, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
-	add(r, e);
-	e_cmp(r, NFT_CMP_NEQ, &zero, 1);
+	m_l4(r, l4);
+	e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, off, 1);
+	if (mask) {
+		uint8_t zero = 0;
+		struct nftnl_expr *e = ex("bitwise");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+		nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+		add(r, e);
+		e_cmp(r, NFT_CMP_NEQ, &zero, 1);
+	} else {
+		e_cmp(r, NFT_CMP_GTE, &lo, 1);
+		e_cmp(r, NFT_CMP_LTE, &hi, 1);
+	}
 	e_verdict(r, NF_ACCEPT, NULL);
 	rule_put(x, r);
-	static const uint8_t icmps[] = { IPPROTO_ICMP, IPPROTO_ICMPV6 };
-	for (size_t i = 0; i < sizeof icmps; i++) {
-		uint32_t rel = 1u << (IP_CT_RELATED + 1), z = 0;
-		r = rule_new("input");
-		m_l4(r, icmps[i]);
-		e_ct(r, NFT_CT_STATE);
-		e_bitwise(r, rel);
-		e_cmp(r, NFT_CMP_NEQ, &z, 4);
-		e_verdict(r, NF_ACCEPT, NULL);
-		rule_put(x, r);
-	}
+}
+
+static void input_bypass(struct bctx *x)
+{
+	bypass_rule(x, IPPROTO_TCP, 13, 0x04, 0, 0);       /* tcp flags rst */
+	bypass_rule(x, IPPROTO_ICMP, 0, 0, 3, 5);          /* unreachable, quench, redirect */
+	bypass_rule(x, IPPROTO_ICMP, 0, 0, 11, 12);        /* time exceeded, parameter problem */
+	bypass_rule(x, IPPROTO_ICMPV6, 0, 0, 1, 127);      /* ICMPv6 errors (RFC 4443) */
 }
 
 static void base_chains(struct bctx *x, uint64_t levels, const uint32_t *set_ids)

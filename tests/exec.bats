@@ -334,6 +334,7 @@ EOF
 try: print(u.urlopen(sys.argv[1], timeout=3).read().decode().strip())
 except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1"; }
 	for _ in $(seq 100); do [ "$(get http://127.0.0.1:$p1/index.txt)" = public ] && break; sleep 0.1; done
+	cat "$W/srv$p1" "$W/srv$p2" # shown when the test fails
 	[ "$(get http://127.0.0.1:$p1/index.txt)" = public ]
 	[ "$(get http://127.0.0.1:$p1/secret.txt)" = "error 404" ]
 	run get http://127.0.0.1:$p2/index.txt

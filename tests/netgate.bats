@@ -68,6 +68,9 @@ pu() { in_ns "$NSC" python3 "$PROBE" "$@"; }
 	expect ok pc udp 10.99.0.2 5353
 	expect ok pc udp fd99::2 5353
 	expect ECONNREFUSED pc tcp 10.99.0.2 8080
+	# ICMP errors about an allowed flow reach the socket (port unreachable)
+	expect ECONNREFUSED pc udp 10.99.0.2 5999
+	expect ECONNREFUSED pc udp fd99::2 5999
 }
 
 @test "network inet dgram: UDP over IPv4 only" {
