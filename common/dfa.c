@@ -202,7 +202,7 @@ static int set_intern(struct dfa_builder *b, const struct aare_bset *s,
 static int new_pos(struct dfa_builder *b, uint32_t set, uint32_t rule,
 		   uint32_t *p)
 {
-	if (b->pos_set.n >= UINT32_MAX - 1)
+	if (b->pos_set.n >= DFA_MAX_POS)
 		return -E2BIG;
 	*p = (uint32_t)b->pos_set.n;
 	if (dfa_vpush(&b->pos_set, set) || dfa_vpush(&b->pos_rule, rule))
@@ -359,7 +359,8 @@ static int add_tree(struct dfa_builder *b, uint32_t root, uint32_t rule_id,
 		b->starts.n = nstarts;
 		/* sets interned meanwhile stay: harmless */
 		dfa_seterr(err, errlen, rc == -E2BIG ?
-		       "pattern too complex (followpos limit)" :
+		       "pattern too complex, or all patterns together too "
+		       "large (position or followpos limit)" :
 		       "out of memory");
 	}
 	return rc;

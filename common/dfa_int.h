@@ -74,9 +74,12 @@ int aare_parse(struct aare_tree *t, const char *s, size_t len,
 
 /* ---- builder internals (dfa.c), used by dfa_subset.c ---- */
 
-/* Limits beyond DFA_MAX_STATES: followpos entries over all patterns, and
- * position entries over all DFA states during the subset construction. */
-#define DFA_MAX_FOLLOW (1u << 26)
+/* Limits beyond DFA_MAX_STATES: positions and followpos entries over all
+ * patterns, position entries over all DFA states during the subset
+ * construction. Debian's largest profiles use about 25k, 26k and 75k; the
+ * limits keep a hostile profile under a few hundred MB. */
+#define DFA_MAX_POS (1u << 21)
+#define DFA_MAX_FOLLOW (1u << 23)
 #define DFA_MAX_POOL (1u << 25)
 #define POS_ACCEPT UINT32_MAX
 

@@ -1138,6 +1138,37 @@ static void test_many_rules(void)
 	dfa_free(d);
 }
 
+/* Every user-controlled size is bounded: patterns stop being accepted at
+ * the position limit, with a message, and what was added still builds. */
+static void test_size_limits(void)
+{
+	struct dfa_builder *b = dfa_builder_new();
+	struct dfa *d = NULL;
+	char *p = malloc(8001), err[200] = "";
+	size_t col;
+	int i, rc = 0;
+
+	memset(p, 'a', 8000);
+	for (i = 0; i < 1000 && rc == 0; i++) {
+		p[i % 8000] = 'b';
+		rc = dfa_add(b, p, 8000, (uint32_t)i, err, sizeof(err), &col);
+	}
+	CHECK(rc == -E2BIG && i > 100 && i < 1000, "limit: rc %d after %d", rc,
+	      i);
+	CHECK(strstr(err, "limit"), "limit message: %s", err);
+	err[0] = '\0';
+	rc = dfa_build(b, comb_one, NULL, &d, err, sizeof(err));
+	CHECK(rc == 0 || (rc == -E2BIG && err[0]), "build after limit: %d %s",
+	      rc, err);
+	if (d) {
+		p[0] = 'b';
+		CHECK(dfa_match(d, p, 8000) == 1, "first pattern after limit");
+	}
+	dfa_free(d);
+	dfa_builder_free(b);
+	free(p);
+}
+
 /* ---- rule classes (dfa_set_class) ---- */
 
 /* Rules 0..5 of a test; cls[i] < 0: no class. combine() may only depend
@@ -1405,6 +1436,7 @@ int main(void)
 	test_parse_fuzz();
 	test_save_load();
 	test_many_rules();
+	test_size_limits();
 	test_classes();
 	test_exploding();
 	test_fail_fast();
