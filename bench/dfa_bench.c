@@ -7,7 +7,11 @@
  * optionally a file of patterns, one per line (variables expanded).
  * combine() gives permission-like accept ids (OR of per-rule bits), so
  * states merge the way a real policy's do; the "distinct" rows give every
- * rule its own accept id instead (least merging). Printed side by side.
+ * rule its own accept id instead (least merging). "+cls" rows also tell
+ * dfa_build() which rules are interchangeable (dfa_set_class(), as the
+ * policy compiler does for rules with equal permissions). "exploding" is
+ * AppArmor's simple_tests/profile/exploding_profile.sd: without classes
+ * it must fail fast (the work limit). Printed side by side.
  *
  * Build and run by hand (see bench/README.md):
  *   make build/lib/libcommon.a
@@ -206,7 +210,44 @@ static char **make_paths(const struct set *s, size_t *total)
 	return p;
 }
 
-static void run(const char *name, struct set *s, dfa_combine_fn comb)
+/* AppArmor's exploding_profile.sd, the rules of its profile. */
+static void exploding(struct set *s)
+{
+	static const char *const r[] = {
+		"/a/b/c/webdir/config.inc.php", "/a/b/c/**", "/a/b/c/upload/**",
+		"/a/b/c/webdir/cms/files/**", "/a/b/c/webdir/content/**",
+		"/a/b/c/webdir/mitarbeiter/**", "/a/b/c/webdir/newsletter/**",
+		"/a/b/c/webdir/pnTemp/**",
+		"/a/b/c/webdir/redaxo/include/generated/articles/**",
+		"/a/b/c/webdir/typo3/ext/**", "/a/b/c/webdir/wiki/images/**",
+		"/a/b/c/**.txt", "/a/b/c/**.log",
+		"/a/b/c/webdir/**/com_docman/docman.config.php",
+		"/a/b/c/webdir/**/settings.php", "/a/b/c/webdir/**.txt",
+		"/a/b/c/webdir/upload/**{.jpg,.pdf,.ps,.gif,.png,.ppt,.doc,.txt,.rtf}",
+		"/a/b/c/webdir/courses/uploaded_file*/**",
+		"/a/b/c/webdir/**/conf*.php",
+		"/a/b/c/**{cache,data,download,/ext,fileadmin,files,images,joomla,"
+		"moodledata/sessions}/**",
+		"/a/b/c/**log{,s}/**", "/a/b/c/**typo3{conf,temp}/**",
+		"/a/b/c/webdir/**/components/**",
+		"/a/b/c/webdir/content/**/conf/**", "/a/b/c/webdir/**/content/**",
+		"/a/b/c/webdir/**/{pages,pictures,data,doc,files,languages,media}/**",
+		"/a/b/c/webdir/**/{pages,pictures}/**",
+		"/a/b/c/webdir/**/module{s,}/**",
+		"/a/b/c/webdir/**/{templates_c,templates,temp,tmp}/**",
+		"/a/b/c/webdir/**/upload/**", "/a/b/c/webdir/**count*/**",
+		"/a/b/c/webdir/**/**uploads/**",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		add(s, r[i]);
+}
+
+/* classes: rule i in class i % 7, valid for perms() (which only looks at
+ * i % 7); not for distinct(). */
+static void run(const char *name, struct set *s, dfa_combine_fn comb,
+		int classes)
 {
 	struct dfa_builder *b = dfa_builder_new();
 	struct dfa *d = NULL;
@@ -225,11 +266,14 @@ static void run(const char *name, struct set *s, dfa_combine_fn comb)
 				s->pat[i], err, col);
 			exit(1);
 		}
+	for (i = 0; classes && i < s->n; i++)
+		dfa_set_class(b, (uint32_t)i, i % 7);
 	rc = dfa_build(b, comb, NULL, &d, err, sizeof(err));
 	tb = now() - t0;
 	dfa_builder_free(b);
 	if (rc) {
-		printf("%-14s %7zu  build failed: %s\n", name, s->n, err);
+		printf("%-19s %7zu %10.1f  build failed: %.60s\n", name, s->n,
+		       tb * 1e3, err);
 		return;
 	}
 	dfa_save(d, &blob, &blen);
@@ -240,7 +284,7 @@ static void run(const char *name, struct set *s, dfa_combine_fn comb)
 		for (i = 0; i < NPATHS; i++)
 			hits += dfa_match(d, paths[i], strlen(paths[i])) != 0;
 	tm = now() - t0;
-	printf("%-14s %7zu %10.1f %9zu %9.0f %10.2f %8.1f %6.0f%%\n", name,
+	printf("%-19s %7zu %10.1f %9zu %9.0f %10.2f %8.1f %6.0f%%\n", name,
 	       s->n, tb * 1e3, dfa_states(d), (double)blen / 1024,
 	       (double)rounds * NPATHS / tm / 1e6, tm * 1e9 / rounds / NPATHS,
 	       100.0 * (double)hits / rounds / NPATHS);
@@ -268,27 +312,34 @@ int main(int argc, char **argv)
 	char name[32];
 	size_t i;
 
-	printf("%-14s %7s %10s %9s %9s %10s %8s %7s\n", "set", "rules",
+	printf("%-19s %7s %10s %9s %9s %10s %8s %7s\n", "set", "rules",
 	       "build ms", "states", "blob KiB", "Mmatch/s", "ns/match",
 	       "hits");
 	for (i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "mixed-%d", sizes[i]);
 		mixed(&s, sizes[i]);
-		run(name, &s, perms);
+		run(name, &s, perms, 0);
+		snprintf(name, sizeof(name), "mixed-%d+cls", sizes[i]);
+		run(name, &s, perms, 1);
 		set_free(&s);
 	}
 	for (i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "distinct-%d", sizes[i]);
 		mixed(&s, sizes[i]);
-		run(name, &s, distinct);
+		run(name, &s, distinct, 0);
 		set_free(&s);
 	}
 	profile_like(&s);
-	run("profile-like", &s, perms);
+	run("profile-like", &s, perms, 0);
+	run("profile-like+cls", &s, perms, 1);
+	set_free(&s);
+	exploding(&s);
+	run("exploding+cls", &s, perms, 1);
+	run("exploding", &s, perms, 0);
 	set_free(&s);
 	if (argc > 1) {
 		from_file(&s, argv[1]);
-		run(argv[1], &s, perms);
+		run(argv[1], &s, perms, 0);
 		set_free(&s);
 	}
 	return 0;

@@ -84,30 +84,40 @@ run_in() { # CG MODE -> number
 	ns bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' _ "$CGROOT/$TAG/$1" \
 		"$BENCH" "$2" 127.0.0.1 $([ "$2" = stream ] && echo 5001 || echo 5002) "$SECS"
 }
-measure() { # LABEL
-	local cg mode r
-	for mode in stream connect; do
-		for cg in free one; do : >"$WORK/$cg.$mode"; done
-		for ((r = 0; r < REPS; r++)); do
-			for cg in free one; do run_in "$cg" "$mode" >>"$WORK/$cg.$mode"; done
+echo "$TAG/one p0" >"$WORK/pairs1"
+{ echo "$TAG/one p0"; for ((i = 1; i < NPROF; i++)); do echo "$TAG/c$i p$i"; done; } >"$WORK/pairsN"
+set_state() {
+	ns "$NETGATE" detach --all
+	case $1 in
+	one) ns "$NETGATE" attach --policy "$WORK/pol" --from "$WORK/pairs1" ;;
+	many) ns "$NETGATE" attach --policy "$WORK/pol" --from "$WORK/pairsN" ;;
+	esac
+}
+# States interleaved within each repeat, so load drift on a shared machine
+# hits all of them alike.
+states="none one many"
+for ((r = 0; r < REPS; r++)); do
+	for st in $states; do
+		set_state "$st"
+		for mode in stream connect; do
+			for cg in free one; do run_in "$cg" "$mode" >>"$WORK/$st.$cg.$mode"; done
 		done
 	done
-	local fs fc os oc
-	fs=$(median <"$WORK/free.stream"); fc=$(median <"$WORK/free.connect")
-	os=$(median <"$WORK/one.stream"); oc=$(median <"$WORK/one.connect")
-	printf '%-26s %10s %10s %8s   %10s %10s %8s\n' "$1" "$fs" "$os" \
-		"$(calc "($os - $fs) * 100 / $fs")%" "$fc" "$oc" \
-		"$(calc "($oc - $fc) * 100 / $fc")%"
-}
-printf '%-26s %10s %10s %8s   %10s %10s %8s\n' "" "MB/s free" "confined" "diff" \
+done
+ns "$NETGATE" detach --all
+printf '%-26s %10s %10s %8s   %11s %10s %8s\n' "" "MB/s free" "confined" "diff" \
 	"conn/s free" "confined" "diff"
-measure "no netgate table"
-ns "$NETGATE" attach --policy "$WORK/pol" --cgroup "$TAG/one" --profile p0
-measure "1 profile loaded"
-for ((i = 1; i < NPROF; i++)); do echo "$TAG/c$i p$i"; done >"$WORK/pairs"
-ns "$NETGATE" attach --policy "$WORK/pol" --from "$WORK/pairs"
-echo "  (bindings now: $(ns "$NETGATE" list | wc -l))"
-measure "$NPROF profiles loaded"
+for st in $states; do
+	fs=$(median <"$WORK/$st.free.stream"); fc=$(median <"$WORK/$st.free.connect")
+	os=$(median <"$WORK/$st.one.stream"); oc=$(median <"$WORK/$st.one.connect")
+	case $st in
+	none) label="no netgate table" ;;
+	one) label="1 profile loaded" ;;
+	many) label="$NPROF profiles loaded" ;;
+	esac
+	printf '%-26s %10s %10s %8s   %11s %10s %8s\n' "$label" "$fs" "$os" \
+		"$(calc "($os - $fs) * 100 / $fs")%" "$fc" "$oc" "$(calc "($oc - $fc) * 100 / $fc")%"
+done
 echo
 echo "(\"free\" runs in an unbound cgroup, \"confined\" in one bound to p0; without a"
-echo " table the \"confined\" client is not confined either: the two columns show noise)"
+echo " table the \"confined\" client is not confined either: that row shows the noise)"

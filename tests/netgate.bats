@@ -281,3 +281,35 @@ EOF2
 	# a plain deny rule is quiet, as in AppArmor
 	! grep -q 'fport=9998' "$WORK/audit.log"
 }
+
+@test "a socket made in the sandbox and passed out over a unix socket still meets the rules" {
+	profile p <<<"network inet tcp peer=(port=8080),"
+	tcp_server "$NSV" 8080
+	tcp_server "$NSV" 8081
+	wait_port "$NSV" 8081
+	attach "$NSC" "$TAG" p
+	cat >"$WORK/pass.py" <<'EOF2'
+import os, socket, sys, errno
+cg, port = sys.argv[1], int(sys.argv[2])
+a, b = socket.socketpair()
+if os.fork() == 0:
+    with open(cg + "/cgroup.procs", "w") as f:
+        f.write(str(os.getpid()))
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # made confined
+    socket.send_fds(b, [b"x"], [s.fileno()])
+    os._exit(0)
+_, fds, _, _ = socket.recv_fds(a, 1, 1)
+os.wait()
+s = socket.socket(fileno=fds[0])  # used by an unconfined process
+s.settimeout(3)
+try:
+    s.connect(("10.99.0.2", port)); print("ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, "TIMEOUT"))
+EOF2
+	expect ok in_ns "$NSC" python3 "$WORK/pass.py" "$CGROOT/$TAG" 8080
+	expect ECONNREFUSED in_ns "$NSC" python3 "$WORK/pass.py" "$CGROOT/$TAG" 8081
+	# and the profile (no unix rule) cannot make the unix socket that
+	# would receive one from outside
+	expect EACCES in_ns "$NSC" "$NETGATE" exec --policy "$WORK/pol" --profile p -- python3 "$PROBE" socket unix dgram
+}
