@@ -159,13 +159,18 @@ unconfined:
 	c->pr = NULL;
 }
 
+void fsg_caller_init_raw(struct fsg_caller *c, pid_t pid, uid_t uid, gid_t gid)
+{
+	memset(c, 0, sizeof *c);
+	c->pid = pid;
+	c->uid = uid;
+	c->gid = gid;
+}
+
 void fsg_caller_init(struct fsg *fs, fuse_req_t req, struct fsg_caller *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	memset(c, 0, sizeof *c);
-	c->pid = ctx->pid;
-	c->uid = ctx->uid;
-	c->gid = ctx->gid;
+	fsg_caller_init_raw(c, ctx->pid, ctx->uid, ctx->gid);
 }
 
 static void get_comm(pid_t pid, char *buf, size_t len)

@@ -100,6 +100,10 @@ struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino);
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out);
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
+/* A node for an object without a name (O_TMPFILE) made through fd, child
+ * of parent, with nlookup 1; never hashed. */
+int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
+		   const struct stat *st, struct fsg_node **out);
 /* Borrow the node's O_PATH fd for one operation; fsg_put() returns it. */
 int fsg_get_fd(struct fsg *fs, struct fsg_node *n);
 void fsg_put(struct fsg *fs, struct fsg_node *n);
@@ -138,6 +142,7 @@ struct fsg_req_check {
 	enum fsg_maskstyle style;
 };
 void fsg_caller_init(struct fsg *fs, fuse_req_t req, struct fsg_caller *c);
+void fsg_caller_init_raw(struct fsg_caller *c, pid_t pid, uid_t uid, gid_t gid);
 /* 0 allowed (possibly in complain mode), -EACCES denied; logs as needed. */
 int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *rc);
 /* link(2): decide_link plus logging. */
@@ -148,6 +153,9 @@ size_t fsg_mask_str(uint32_t bits, enum fsg_maskstyle style, char *buf, size_t l
 /* Parse the cgroup line of /proc/<pid>/cgroup text; exported for tests. */
 int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 			  size_t len);
+
+/* ---- loop.c ---- */
+int fsg_loop(struct fsg *fs, unsigned nthreads);
 
 /* ---- ops_*.c ---- */
 void fsg_ops_entry(struct fuse_lowlevel_ops *ops);

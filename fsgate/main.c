@@ -40,7 +40,7 @@ static const char usage[] =
 "  --attr-timeout S   kernel attribute cache, seconds (default 1)\n"
 "  --negative-timeout S  cache of absent names, seconds (default 1)\n"
 "  --max-fds N        cached O_PATH fds (default 4096)\n"
-"  --threads N        at most N worker threads (default 16)\n"
+"  --threads N        worker threads (default 8)\n"
 "  -o OPTS            extra FUSE mount options (e.g. dev,suid)\n"
 "  -f                 stay in the foreground\n"
 "  -d                 FUSE debug output (implies -f)\n"
@@ -106,7 +106,7 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 	o->entry_timeout = o->attr_timeout = o->negative_timeout = 1.0;
 	o->max_fds = 4096;
 	o->log_burst = 100;
-	o->max_threads = 16;
+	o->max_threads = 8;
 	while ((c = getopt_long(argc, argv, "fdho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_POLICY: o->policy_dir = optarg; break;
@@ -300,16 +300,11 @@ int main(int argc, char **argv)
 	if (fuse_daemonize(fs.o.foreground) != 0)
 		die("cannot daemonize");
 	fs.self = getpid();
-	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
-	fuse_loop_cfg_set_clone_fd(cfg, 1);
-	fuse_loop_cfg_set_max_threads(cfg, fs.o.max_threads);
-	fuse_loop_cfg_set_idle_threads(cfg, fs.o.max_threads / 2);
-	int r = fuse_session_loop_mt(se, cfg);
-	fuse_loop_cfg_destroy(cfg);
+	int r = fsg_loop(&fs, fs.o.max_threads);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
 	audit_sink_close(fs.audit);
 	policy_free(fs.pol);
-	return r ? 1 : 0;
+	return r < 0 ? 1 : 0;
 }

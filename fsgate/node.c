@@ -491,6 +491,29 @@ out:
 	return ret;
 }
 
+int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
+		   const struct stat *st, struct fsg_node **out)
+{
+	char p[64], name[32];
+	fsg_proc_path(fd, p, sizeof p);
+	int pfd = open(p, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	snprintf(name, sizeof name, "#%llu", (unsigned long long)st->st_ino);
+	struct fsg_node *n = node_new(fs, parent, name, pfd, st);
+	if (!n) {
+		close(pfd);
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&fs->mu);
+	n->nlookup = 1;
+	parent->nchild++;
+	node_set_fd(fs, n, pfd); /* not evictable without a handle: unhashed */
+	pthread_mutex_unlock(&fs->mu);
+	*out = n;
+	return 0;
+}
+
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup)
 {
 	if (n == &fs->root)

@@ -1,0 +1,212 @@
+/* loop.c: fsgate's request loop, and O_TMPFILE.
+ *
+ * A fixed pool of workers, each with its own reused receive buffer, reads
+ * /dev/fuse and hands requests to libfuse. fsgate runs its own loop for one
+ * reason: libfuse 3.14 answers the kernel's FUSE_TMPFILE (opcode 51) with
+ * ENOSYS, and then O_TMPFILE fails on the mount although it works on the
+ * source. So FUSE_TMPFILE is answered here, in the kernel's wire format
+ * (the same reply as CREATE: fuse_entry_out + fuse_open_out). Nothing in
+ * fsgate blocks a worker for long: blocking lock waits have their own
+ * threads, and FIFO/device opens never reach a FUSE daemon.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fsg.h"
+
+static void timeout_split(double t, uint64_t *sec, uint32_t *nsec)
+{
+	*sec = (uint64_t)t;
+	*nsec = (uint32_t)((t - (double)*sec) * 1e9);
+}
+
+static void stat_to_attr(const struct fsg *fs, const struct stat *st,
+			 struct fuse_attr *a)
+{
+	memset(a, 0, sizeof *a);
+	a->ino = fsg_ino(fs, st->st_dev, st->st_ino);
+	a->size = (uint64_t)st->st_size;
+	a->blocks = (uint64_t)st->st_blocks;
+	a->atime = (uint64_t)st->st_atim.tv_sec;
+	a->mtime = (uint64_t)st->st_mtim.tv_sec;
+	a->ctime = (uint64_t)st->st_ctim.tv_sec;
+	a->atimensec = (uint32_t)st->st_atim.tv_nsec;
+	a->mtimensec = (uint32_t)st->st_mtim.tv_nsec;
+	a->ctimensec = (uint32_t)st->st_ctim.tv_nsec;
+	a->mode = st->st_mode;
+	a->nlink = (uint32_t)st->st_nlink;
+	a->uid = st->st_uid;
+	a->gid = st->st_gid;
+	a->rdev = (uint32_t)st->st_rdev;
+	a->blksize = (uint32_t)st->st_blksize;
+}
+
+/* Writes one reply; returns 0 or -errno (ENOENT: the request was
+ * interrupted and the kernel no longer waits for it). */
+static int reply_raw(struct fsg *fs, uint64_t unique, int err,
+		     const void *a, size_t alen, const void *b, size_t blen)
+{
+	struct fuse_out_header oh = { .unique = unique, .error = -err };
+	struct iovec iov[3] = {
+		{ &oh, sizeof oh }, { (void *)a, alen }, { (void *)b, blen },
+	};
+	int n = err ? 1 : 3;
+	oh.len = (uint32_t)(sizeof oh + (err ? 0 : alen + blen));
+	ssize_t w = writev(fuse_session_fd(fs->se), iov, n);
+	return w < 0 ? -errno : 0;
+}
+
+/* O_TMPFILE: w on the directory ("dir/"), like creating in it; the file
+ * belongs to the caller. Its node is never hashed (it has no name) and is
+ * decided as "dir/#INO", the way AppArmor names a disconnected file. */
+static int do_tmpfile(struct fsg *fs, const struct fuse_in_header *ih,
+		      const struct fuse_create_in *ci, struct fsg_node **out,
+		      struct stat *st, int *fdout)
+{
+	struct fsg_node *p = fsg_node(fs, ih->nodeid);
+	struct fsg_caller c;
+	struct stat pst;
+	char path[FSG_PATH_MAX + 1];
+	int pfd = fsg_get_fd(fs, p), r, fd = -1;
+	if (pfd < 0) {
+		r = pfd;
+		goto out;
+	}
+	r = fsg_path(fs, p, NULL, true, path, sizeof path);
+	if (r < 0)
+		goto out;
+	fsg_caller_init_raw(&c, (pid_t)ih->pid, ih->uid, ih->gid);
+	struct fsg_req_check rc = {
+		.op = "tmpfile", .path = path, .want = PERM_WRITE, .ouid = c.uid,
+		.owner = true, .style = MS_CREATE,
+	};
+	r = fsg_check(fs, &c, &rc);
+	if (r < 0)
+		goto out;
+	int keep = O_ACCMODE | O_EXCL | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC |
+		   O_DIRECT | O_NOATIME | O_LARGEFILE;
+	fd = openat(pfd, ".", ((int)ci->flags & keep) | O_TMPFILE | O_CLOEXEC,
+		    ci->mode & 07777);
+	if (fd < 0 || fstat(pfd, &pst) < 0 ||
+	    fchown(fd, c.uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c.gid) < 0 ||
+	    fstat(fd, st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = fsg_node_adopt(fs, p, fd, st, out);
+	if (r < 0)
+		goto out;
+	*fdout = fd;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	fsg_put(fs, p);
+	return r;
+}
+
+static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
+{
+	const struct fuse_in_header *ih = (const void *)mem;
+	const struct fuse_create_in *ci = (const void *)(mem + sizeof *ih);
+	struct fuse_entry_out eo;
+	struct fuse_open_out oo;
+	struct fsg_node *n = NULL;
+	struct stat st;
+	int fd = -1;
+	if (len < sizeof *ih + sizeof *ci) {
+		reply_raw(fs, ih->unique, EINVAL, NULL, 0, NULL, 0);
+		return;
+	}
+	int r = do_tmpfile(fs, ih, ci, &n, &st, &fd);
+	if (r < 0) {
+		reply_raw(fs, ih->unique, -r, NULL, 0, NULL, 0);
+		return;
+	}
+	memset(&eo, 0, sizeof eo);
+	memset(&oo, 0, sizeof oo);
+	eo.nodeid = (uint64_t)(uintptr_t)n;
+	eo.generation = 1;
+	timeout_split(fs->o.entry_timeout, &eo.entry_valid, &eo.entry_valid_nsec);
+	timeout_split(fs->o.attr_timeout, &eo.attr_valid, &eo.attr_valid_nsec);
+	stat_to_attr(fs, &st, &eo.attr);
+	oo.fh = (uint64_t)fd;
+	if (reply_raw(fs, ih->unique, 0, &eo, sizeof eo, &oo, sizeof oo) < 0) {
+		close(fd);
+		fsg_forget(fs, n, 1);
+	}
+}
+
+struct pool {
+	struct fsg *fs;
+	sem_t done;
+	pthread_t *tids;
+	unsigned n;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct fsg *fs = pl->fs;
+	struct fuse_buf buf = { .mem = NULL };
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+	while (!fuse_session_exited(fs->se)) {
+		/* Cancellable only while waiting for a request. */
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+		int r = fuse_session_receive_buf(fs->se, &buf);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		if (r == -EINTR)
+			continue;
+		if (r <= 0) {
+			fuse_session_exit(fs->se); /* unmounted (ENODEV) or broken */
+			break;
+		}
+		const struct fuse_in_header *ih = buf.mem;
+		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
+		    ih->opcode == FUSE_TMPFILE)
+			handle_tmpfile(fs, buf.mem, (size_t)r);
+		else
+			fuse_session_process_buf(fs->se, &buf);
+	}
+	free(buf.mem);
+	sem_post(&pl->done);
+	return NULL;
+}
+
+int fsg_loop(struct fsg *fs, unsigned nthreads)
+{
+	struct pool pl = { .fs = fs, .n = 0 };
+	pthread_attr_t attr;
+	sem_init(&pl.done, 0, 0);
+	pl.tids = calloc(nthreads, sizeof *pl.tids);
+	if (!pl.tids)
+		return -ENOMEM;
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	for (unsigned i = 0; i < nthreads; i++)
+		if (pthread_create(&pl.tids[pl.n], &attr, worker, &pl) == 0)
+			pl.n++;
+	pthread_attr_destroy(&attr);
+	if (pl.n == 0) {
+		free(pl.tids);
+		return -EAGAIN;
+	}
+	/* Until a signal handler or a worker ends the session. */
+	while (!fuse_session_exited(fs->se))
+		sem_wait(&pl.done);
+	for (unsigned i = 0; i < pl.n; i++)
+		pthread_cancel(pl.tids[i]);
+	for (unsigned i = 0; i < pl.n; i++)
+		pthread_join(pl.tids[i], NULL);
+	free(pl.tids);
+	sem_destroy(&pl.done);
+	return 0;
+}
