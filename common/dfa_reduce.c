@@ -45,13 +45,45 @@ struct rkey {
 	uint32_t p;
 };
 
-/* Refinable partition of positions 0..n-1 (as in dfa_min.c). */
+/* Refinable partition of positions 0..n-1 (as in dfa_min.c). Waiting
+ * splitters sit in buckets by log2 of their size, smallest taken first:
+ * a large block then tends to be split many times while it waits and is
+ * walked once, instead of being walked after each split. */
+#define NBUCKET 32
 struct rpart {
 	uint32_t *elems, *loc, *blk, *first, *end, *mid;
-	uint32_t *touched, *w, *snap;
+	uint32_t *touched, *wnext, *snap;
+	uint32_t whead[NBUCKET];
 	uint8_t *inw;
 	uint32_t n, nb, ntouched, nw;
 };
+
+#define NONE UINT32_MAX
+
+static void wpush(struct rpart *P, uint32_t b)
+{
+	uint32_t size = P->end[b] - P->first[b], k = 0;
+
+	while (k + 1 < NBUCKET && size >> (k + 1))
+		k++;
+	P->inw[b] = 1;
+	P->wnext[b] = P->whead[k];
+	P->whead[k] = b;
+	P->nw++;
+}
+
+static uint32_t wpop(struct rpart *P)
+{
+	uint32_t k = 0, b;
+
+	while (P->whead[k] == NONE)
+		k++;
+	b = P->whead[k];
+	P->whead[k] = P->wnext[b];
+	P->inw[b] = 0;
+	P->nw--;
+	return b;
+}
 
 static void rpart_free(struct rpart *P)
 {
@@ -62,7 +94,7 @@ static void rpart_free(struct rpart *P)
 	free(P->end);
 	free(P->mid);
 	free(P->touched);
-	free(P->w);
+	free(P->wnext);
 	free(P->snap);
 	free(P->inw);
 	memset(P, 0, sizeof(*P));
@@ -79,6 +111,42 @@ static int cmp_rkey(const void *x, const void *y)
 	return (a->p > b->p) - (a->p < b->p);
 }
 
+/* Sorts keys: a counting sort for the many with k1 < 2 and a small k2
+ * (byte-set positions), qsort for the rest (one per pattern or fewer). */
+static int sort_keys(struct rkey *keys, uint32_t n)
+{
+	struct rkey *tmp = malloc((n + 1) * sizeof(*tmp));
+	uint32_t *cnt, i, nsmall = 0, top = 0, k;
+
+	if (!tmp)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (keys[i].k1 < 2 && keys[i].k2 < n && keys[i].k2 + 1 > top)
+			top = (uint32_t)keys[i].k2 + 1;
+	cnt = calloc(2 * (size_t)top + 1, sizeof(*cnt));
+	if (!cnt) {
+		free(tmp);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		if (keys[i].k1 < 2 && keys[i].k2 < n) {
+			cnt[keys[i].k1 * top + keys[i].k2 + 1]++;
+			nsmall++;
+		}
+	for (k = 1; k <= 2 * top; k++)
+		cnt[k] += cnt[k - 1];
+	for (i = 0, k = nsmall; i < n; i++)
+		if (keys[i].k1 < 2 && keys[i].k2 < n)
+			tmp[cnt[keys[i].k1 * top + keys[i].k2]++] = keys[i];
+		else
+			tmp[k++] = keys[i];
+	qsort(tmp + nsmall, n - nsmall, sizeof(*tmp), cmp_rkey);
+	memcpy(keys, tmp, n * sizeof(*keys));
+	free(cnt);
+	free(tmp);
+	return 0;
+}
+
 /* Blocks of equal keys, all of them splitters. keys is sorted here. */
 static int rpart_init(struct rpart *P, struct rkey *keys, uint32_t n)
 {
@@ -93,21 +161,20 @@ static int rpart_init(struct rpart *P, struct rkey *keys, uint32_t n)
 	P->end = malloc(m * sizeof(*P->end));
 	P->mid = malloc(m * sizeof(*P->mid));
 	P->touched = malloc(m * sizeof(*P->touched));
-	P->w = malloc(m * sizeof(*P->w));
+	P->wnext = malloc(m * sizeof(*P->wnext));
 	P->snap = malloc(m * sizeof(*P->snap));
 	P->inw = calloc(m, 1);
 	if (!P->elems || !P->loc || !P->blk || !P->first || !P->end ||
-	    !P->mid || !P->touched || !P->w || !P->snap || !P->inw)
+	    !P->mid || !P->touched || !P->wnext || !P->snap || !P->inw)
 		return -ENOMEM;
-	qsort(keys, n, sizeof(*keys), cmp_rkey);
+	if (sort_keys(keys, n))
+		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		uint32_t p = keys[i].p;
 
 		if (i == 0 || keys[i].k1 != keys[i - 1].k1 ||
 		    keys[i].k2 != keys[i - 1].k2) {
 			P->first[P->nb] = P->mid[P->nb] = i;
-			P->inw[P->nb] = 1;
-			P->w[P->nw++] = P->nb;
 			P->nb++;
 		}
 		P->end[P->nb - 1] = i + 1;
@@ -115,6 +182,10 @@ static int rpart_init(struct rpart *P, struct rkey *keys, uint32_t n)
 		P->loc[p] = i;
 		P->blk[p] = P->nb - 1;
 	}
+	for (i = 0; i < NBUCKET; i++)
+		P->whead[i] = NONE;
+	for (i = 0; i < P->nb; i++)
+		wpush(P, i);
 	return 0;
 }
 
@@ -151,12 +222,9 @@ static void split(struct rpart *P)
 		P->first[b] = P->mid[b];
 		for (i = P->first[z]; i < P->end[z]; i++)
 			P->blk[P->elems[i]] = z;
-		P->inw[z] = 1;
-		P->w[P->nw++] = z;
-		if (!P->inw[b]) {
-			P->inw[b] = 1;
-			P->w[P->nw++] = b;
-		}
+		wpush(P, z);
+		if (!P->inw[b])
+			wpush(P, b);
 	}
 	P->ntouched = 0;
 }
@@ -170,8 +238,7 @@ static int refine(struct rpart *P, const uint32_t *off, const uint32_t *adj,
 	uint32_t B, ns, i, q, e;
 
 	while (P->nw) {
-		B = P->w[--P->nw];
-		P->inw[B] = 0;
+		B = wpop(P);
 		/* marking may reorder B itself: walk a copy */
 		ns = P->end[B] - P->first[B];
 		memcpy(P->snap, P->elems + P->first[B], ns * sizeof(*P->snap));
