@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -170,6 +171,14 @@ void fsg_fill_entry(struct fsg *fs, struct fsg_node *n, const struct stat *st,
 static inline ino_t fsg_ino(const struct fsg *fs, dev_t dev, ino_t ino)
 {
 	return dev == fs->root.dev ? ino : ino ^ ((ino_t)dev << 40);
+}
+/* The kernel sends single components, never "." or ".." (those only come
+ * with NFS export support, which fsgate does not offer). Refusing them
+ * anyway keeps every *at() call inside the directory it was decided in. */
+static inline bool fsg_bad_name(const char *name)
+{
+	return !name[0] || (name[0] == '.' && (!name[1] || (name[1] == '.' && !name[2]))) ||
+	       strchr(name, '/') != NULL;
 }
 static inline struct fsg *fsg_of(fuse_req_t req)
 {

@@ -403,6 +403,8 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out)
 {
+	if (fsg_bad_name(name))
+		return -EINVAL;
 	int pfd = fsg_get_fd(fs, parent);
 	int fd = -1, ret = 0;
 	struct fsg_node *fresh = NULL;

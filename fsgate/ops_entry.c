@@ -248,6 +248,8 @@ static int do_make(fuse_req_t req, struct fsg *fs, struct fsg_node *parent,
 	static const char *const ops[] = { "mknod", "mkdir", "symlink" };
 	struct fsg_caller c;
 	char path[FSG_PATH_MAX + 1];
+	if (fsg_bad_name(name))
+		return -EINVAL;
 	int pfd = fsg_get_fd(fs, parent), r;
 	if (pfd < 0)
 		return pfd;
@@ -350,6 +352,8 @@ static int do_remove(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 {
 	struct fsg_caller c;
 	struct stat st;
+	if (fsg_bad_name(name))
+		return -EINVAL;
 	int pfd = fsg_get_fd(fs, p), r;
 	if (pfd < 0)
 		return pfd;
@@ -416,6 +420,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	int r, pfd = fsg_get_fd(fs, p), npfd = fsg_get_fd(fs, np);
 	fsg_caller_init(fs, req, &c);
 	r = pfd < 0 ? pfd : npfd < 0 ? npfd : 0;
+	if (r == 0 && (fsg_bad_name(name) || fsg_bad_name(newname)))
+		r = -EINVAL;
 	if (r == 0)
 		r = rename_checks(fs, &c, p, pfd, name, np, npfd, newname, flags);
 	if (r == 0 && renameat2(pfd, name, npfd, newname, flags) < 0)
@@ -462,6 +468,8 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	struct fsg_node *n = fsg_node(fs, ino), *np = fsg_node(fs, newparent);
 	int fd = fsg_get_fd(fs, n), npfd = fsg_get_fd(fs, np);
 	int r = fd < 0 ? fd : npfd < 0 ? npfd : 0;
+	if (r == 0 && fsg_bad_name(newname))
+		r = -EINVAL;
 	if (r == 0)
 		r = do_link(req, fs, n, fd, np, npfd, newname);
 	fsg_put(fs, np);

@@ -119,6 +119,10 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	char path[FSG_PATH_MAX + 1];
 	int pfd = fsg_get_fd(fs, p), r, fd = -1;
 	int flags = fi->flags & ~(O_FMODE_EXEC | O_NOCTTY);
+	if (fsg_bad_name(name)) {
+		fsg_put(fs, p);
+		return -EINVAL;
+	}
 	if (pfd < 0) {
 		r = pfd;
 		goto out;

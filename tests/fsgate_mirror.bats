@@ -171,3 +171,20 @@ EOF
 	sleep 1.1 && touch in
 	[ "$(make -s -q; echo $?)" = 1 ]
 }
+
+@test "mirror: cached fds stay bounded by --max-fds over many inodes" {
+	fusermount3 -u "$M"
+	kill "$(cat "$T/pid")" 2>/dev/null || true
+	mkdir "$S/many"
+	(cd "$S/many" && seq -f 'f%06g' 30000 | xargs touch)
+	"$FSGATE" --policy "$T/pol" --profile all --max-fds 64 -f "$S" "$M" 2>"$T/err" 3>&- &
+	echo $! >"$T/pid"
+	for _ in $(seq 100); do grep -q " $M fuse" /proc/self/mounts && break; sleep 0.05; done
+	[ "$(find "$M/many" -type f | wc -l)" -eq 30000 ]
+	stat "$M"/many/f0* >/dev/null
+	n=$(ls /proc/"$(cat "$T/pid")"/fd | wc -l)
+	echo "daemon fds: $n"
+	[ "$n" -le 100 ]
+	# every one of them still opens (reopened by handle)
+	cat "$M"/many/f00001* >/dev/null
+}
