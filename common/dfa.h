@@ -57,7 +57,8 @@ int dfa_add_pair(struct dfa_builder *b, const char *a, size_t alen,
  * '**' become one loop), which keeps many-'**' profiles from exploding,
  * and passes combine() only the smallest rule id of each class present.
  * A rule without a class is its own class (dfa_add alone behaves as if
- * this function did not exist). Returns 0 or -ENOMEM. */
+ * this function did not exist), so a failed call (-EINVAL, -ENOMEM) costs
+ * speed, never correctness. Returns 0 or -errno. */
 int dfa_set_class(struct dfa_builder *b, uint32_t rule_id, uint64_t klass);
 
 /* combine(ctx, ids, n): the accept id for this set of matching rule ids

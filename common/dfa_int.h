@@ -1,8 +1,9 @@
-/* dfa_int.h: private pieces of aare.c, dfa.c, dfa_subset.c, dfa_min.c,
- * dfa_run.c.
+/* dfa_int.h: private pieces of aare.c, dfa.c, dfa_reduce.c, dfa_subset.c,
+ * dfa_min.c, dfa_run.c.
  *
  * Pipeline: AARE text -> syntax tree (aare.c) -> Glushkov positions with
- * followpos sets (dfa.c) -> subset construction into a "raw" DFA with
+ * followpos sets (dfa.c) -> positions merged by bisimulation, rule classes
+ * collapsed (dfa_reduce.c) -> subset construction into a "raw" DFA with
  * sparse edges (dfa_subset.c) -> Hopcroft minimization on accept ids and a
  * canonical dense table (dfa_min.c) -> match/walk/save/load (dfa_run.c).
  */
