@@ -1,5 +1,6 @@
 /* netgate.c: attach / detach / list: read the table, decide, send one batch. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 
 #include "netgate.h"
 #include "ng_batch.h"
+#include "ng_bindbpf.h"
 #include "ng_mnl.h"
 
 #define MAX_TRIES 16 /* other writers racing us (the batch's genid says so) */
@@ -149,6 +151,12 @@ int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
 	r = apply(root, &ch, stats);
 	if (stats)
 		stats->build_us += t1 - t0;
+	/* bind(2) itself: the cgroup's sock_addr programs (ng_bindbpf.h). */
+	for (size_t i = 0; i < n && r == 0; i++) {
+		char dir[4096 + NG_CGROUP_PATH_MAX + 1];
+		snprintf(dir, sizeof dir, "%s%s", root, add[i].path);
+		r = ng_bind_attach(dir, t[i].pr);
+	}
 out:
 	for (size_t i = 0; i < np; i++)
 		ng_plan_free(plans[i]);
@@ -176,7 +184,11 @@ int ng_detach(const char *cgroup_path)
 	if (r < 0)
 		return r;
 	struct change ch = { .drop_id = cg.id, .drop_path = cg.rel };
-	return apply(root, &ch, NULL);
+	r = apply(root, &ch, NULL);
+	char dir[4096 + NG_CGROUP_PATH_MAX + 1];
+	snprintf(dir, sizeof dir, "%s%s", root, cg.rel);
+	int rb = ng_bind_detach(dir);
+	return r < 0 ? r : rb;
 }
 
 int ng_detach_all(void)
@@ -185,6 +197,15 @@ int ng_detach_all(void)
 	int r = ng_cgroup_root(root, sizeof root);
 	if (r < 0)
 		return r;
+	struct ng_state st = { 0 };
+	if ((r = ng_list(&st)) < 0)
+		return r;
+	for (size_t i = 0; i < st.nb; i++) {
+		char dir[4096 + NG_CGROUP_PATH_MAX + 1];
+		snprintf(dir, sizeof dir, "%s%s", root, st.b[i].path);
+		ng_bind_detach(dir); /* best effort: the table goes anyway */
+	}
+	ng_state_clear(&st);
 	struct change ch = { .drop_all = 1 };
 	return apply(root, &ch, NULL);
 }

@@ -171,15 +171,19 @@ EOF2
 	attach "$NSV" "$TAG" p
 	expect ok pc tcp 10.99.0.2 8080
 	expect ok pc tcp fd99::2 8080
-	# a confined ncat server in the server namespace refuses connections
-	bg in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec ncat -lk 9090 -c "echo hi"' _ "$CGROOT/$TAG"
-	wait_port "$NSV" 9090
-	expect ECONNREFUSED pu tcp 10.99.0.2 9090
-	expect ECONNREFUSED pu tcp fd99::2 9090
+	# confined, ncat cannot even listen: bind() is refused (EPERM)
+	run in_ns "$NSV" bash -c 'echo $$ >"$1/cgroup.procs" && exec timeout 5 ncat -l 9090' _ "$CGROOT/$TAG"
+	[ "$status" -ne 0 ] && [[ "$output" == *"not permitted"* ]]
+	expect EPERM probe "$NSV" "$TAG" bind-tcp :: 9090
 }
 
-@test "access (bind, listen, accept) on a local port: that port serves, another refuses (early demux on and off)" {
-	profile p <<<"network (bind, listen, accept) tcp port=8080,"
+@test "access (bind, listen, accept): a port the profile denies refuses connections (early demux on and off)" {
+	# bind anywhere, but no listen/accept on 8081: the socket exists, and
+	# the input hook refuses every connection to it
+	profile p <<'EOF2'
+network (bind, listen, accept) tcp,
+deny network (listen, accept) tcp port=8081,
+EOF2
 	attach "$NSV" "$TAG" p
 	bg probe "$NSV" "$TAG" listen-tcp :: 8080
 	bg probe "$NSV" "$TAG" listen-tcp :: 8081
@@ -199,7 +203,10 @@ EOF2
 }
 
 @test "UDP to a confined server: allowed port answers, denied port is unreachable" {
-	profile p <<<"network (bind, receive, send) udp port=5353,"
+	profile p <<'EOF2'
+network (bind, receive, send) udp,
+deny network receive udp port=5354,
+EOF2
 	attach "$NSV" "$TAG" p
 	bg probe "$NSV" "$TAG" echo-udp 5353
 	bg probe "$NSV" "$TAG" echo-udp 5354
@@ -209,6 +216,25 @@ EOF2
 	expect ok pu udp fd99::2 5353
 	expect ECONNREFUSED pu udp 10.99.0.2 5354
 	expect ECONNREFUSED pu udp fd99::2 5354
+}
+
+@test "bind() itself is refused (EPERM) for a port the profile does not allow" {
+	profile p <<<"network (bind, listen, accept) tcp port=8080,"
+	attach "$NSV" "$TAG" p
+	expect ok probe "$NSV" "$TAG" bind-tcp :: 8080
+	expect ok probe "$NSV" "$TAG" bind-tcp 10.99.0.2 8080
+	expect EPERM probe "$NSV" "$TAG" bind-tcp :: 8081
+	expect EPERM probe "$NSV" "$TAG" bind-tcp 0.0.0.0 8081
+	expect EPERM probe "$NSV" "$TAG" bind-udp :: 8080
+	# and a served port answers
+	bg probe "$NSV" "$TAG" listen-tcp :: 8080
+	wait_port "$NSV" 8080
+	expect ok pu tcp 10.99.0.2 8080
+	expect ok pu tcp fd99::2 8080
+	# unconfined, the same binds work; detached, so do the confined ones
+	expect ok in_ns "$NSV" python3 "$PROBE" bind-tcp :: 8081
+	in_ns "$NSV" "$NETGATE" detach --cgroup "$TAG"
+	expect ok probe "$NSV" "$TAG" bind-tcp :: 8081
 }
 
 @test "socket() is refused (EACCES) for a family or type the profile lacks" {

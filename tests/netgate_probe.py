@@ -8,6 +8,8 @@
                        stream dgram raw)
   listen-tcp HOST PORT serve: accept connections, answer "hi" (until killed)
   echo-udp PORT        serve: answer each datagram with "pong", IPv4 and IPv6
+  bind-tcp HOST PORT   bind (and listen) a TCP socket
+  bind-udp HOST PORT   bind a UDP socket
 Prints "ok", or the errno name (ECONNREFUSED, EPERM, EACCES, ...), or
 TIMEOUT; exits 0 only for ok. Times out after 3 s.
 """
@@ -90,6 +92,10 @@ def main(a):
                 except OSError:
                     pass
                 c.close()
+        if op in ("bind-tcp", "bind-udp"):
+            s = socket.socket(fam(a[1]), socket.SOCK_STREAM if op == "bind-tcp" else socket.SOCK_DGRAM)
+            s.bind((a[1], int(a[2])))
+            out("ok")
         if op == "echo-udp":
             s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)

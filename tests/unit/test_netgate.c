@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/bpf.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/batch.h>
 #include <libnftnl/chain.h>
@@ -35,6 +36,7 @@
 #include <libnftnl/table.h>
 
 #include "netgate/ng_batch.h"
+#include "netgate/ng_bindbpf.h"
 #include "netgate/ng_cgroup.h"
 #include "netgate/ng_nflog.h"
 #include "netgate/ng_plan.h"
@@ -658,8 +660,71 @@ static void test_nflog(void)
 	CHECK(1, "fuzz ran");
 }
 
+/* ---- bind(2) programs: shape, and the kernel's verifier takes them ---- */
+
+static int verifier_ok(const struct bpf_insn *insns, size_t n, int v6)
+{
+	union bpf_attr a;
+	char log[4096] = "";
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+	a.expected_attach_type = v6 ? BPF_CGROUP_INET6_BIND : BPF_CGROUP_INET4_BIND;
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)n;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	a.log_buf = (uint64_t)(uintptr_t)log;
+	a.log_size = sizeof log;
+	a.log_level = 1;
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	if (fd < 0) {
+		fprintf(stderr, "verifier: %s\n%s\n", strerror(errno), log);
+		return 0;
+	}
+	close(fd);
+	return 1;
+}
+
+static void test_bindbpf(void)
+{
+	struct bpf_insn prog[NG_BIND_MAX_INSNS];
+	size_t n;
+	int trivial;
+	struct net_rule all = rule(0, 0, 0, 0, NET_ALL);
+	CHECK(ng_bind_prog(&all, 1, 0, 0, AF_INET, prog, NG_BIND_MAX_INSNS, &n, &trivial) == 0 &&
+		      trivial && n == 3, "network, allows every bind");
+	CHECK(ng_bind_prog(NULL, 0, 0, 0, AF_INET, prog, NG_BIND_MAX_INSNS, &n, &trivial) == 0 &&
+		      !trivial && n == 3 && prog[1].imm == 0, "no rules: every bind refused");
+	CHECK(ng_bind_prog(NULL, 0, 0, 1, AF_INET, prog, NG_BIND_MAX_INSNS, &n, &trivial) == 0 &&
+		      trivial, "default allow");
+	struct net_rule conn = rule(0, 0, SOCK_STREAM, 0, NET_CONNECT);
+	CHECK(ng_bind_prog(&conn, 1, 0, 0, AF_INET, prog, NG_BIND_MAX_INSNS, &n, &trivial) == 0 &&
+		      !trivial && n == 3, "connect does not bind");
+	/* deny 8081, allow tcp 8000-9000 on 10.0.0.1, allow ::1 udp */
+	struct net_rule rs[3] = { rule(1, 0, 0, IPPROTO_TCP, NET_BIND),
+				  rule(0, AF_INET, SOCK_STREAM, 0, NET_BIND | NET_LISTEN),
+				  rule(0, AF_INET6, SOCK_DGRAM, IPPROTO_UDP, NET_ALL) };
+	rs[0].local.port_lo = rs[0].local.port_hi = 8081;
+	rs[1].local.port_lo = 8000;
+	rs[1].local.port_hi = 9000;
+	rs[1].local.has_ip = 1;
+	rs[1].local.ip_family = AF_INET;
+	inet_pton(AF_INET, "10.0.0.1", rs[1].local.ip);
+	rs[2].local.has_ip = 1;
+	rs[2].local.ip_family = AF_INET6;
+	inet_pton(AF_INET6, "::1", rs[2].local.ip);
+	for (int v6 = 0; v6 < 2; v6++) {
+		CHECK(ng_bind_prog(rs, 3, 0, 0, v6 ? AF_INET6 : AF_INET, prog, NG_BIND_MAX_INSNS,
+				   &n, &trivial) == 0 && !trivial && n > 8, "rules v6=%d: %zu insns", v6, n);
+		CHECK(verifier_ok(prog, n, v6), "the verifier takes it (v6=%d)", v6);
+	}
+	CHECK(ng_bind_prog(rs, 3, 0, 0, AF_INET, prog, 5, &n, &trivial) == -E2BIG, "limit");
+	CHECK(ng_bind_prog(rs, 3, 1, 0, AF_INET, prog, NG_BIND_MAX_INSNS, &n, &trivial) == 0 &&
+		      verifier_ok(prog, n, 0), "complain");
+}
+
 int main(void)
 {
+	test_bindbpf();
 	test_nflog();
 	test_cgroup();
 	test_plan();
