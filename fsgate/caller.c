@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -212,6 +213,14 @@ static void emit(struct fsg *fs, struct fsg_caller *c, enum audit_kind kind,
 	audit_emit(fs->audit, &ev);
 }
 
+/* flags=(kill): a denial kills the caller, as AppArmor's kill mode does.
+ * The pid is safe to signal: its thread is blocked in this very request. */
+static void kill_mode(const struct fsg_caller *c, uint32_t pflags)
+{
+	if ((pflags & PF_KILL) && c->pid > 0)
+		kill(c->pid, SIGKILL);
+}
+
 static bool complain(struct fsg *fs, const struct fsg_caller *c)
 {
 	return fs->o.complain || (c->pr && (profile_flags(c->pr) & PF_COMPLAIN));
@@ -226,9 +235,14 @@ int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *
 	struct file_perms fp;
 	memset(&fp, 0, sizeof fp);
 	uint32_t granted = 0;
+	uint32_t pflags = c->pr ? profile_flags(c->pr) : 0;
+	if (pflags & PF_UNCONFINED)
+		return 0; /* flags=(unconfined): the profile does not confine */
 	if (c->pr && rc->path) {
 		decide_file(c->pr, rc->path, &fp);
 		granted = file_perms_granted(&fp, rc->owner);
+		if (pflags & PF_DEFAULT_ALLOW) /* everything not denied */
+			granted = PERM_ALL & ~fp.deny;
 	}
 	if (granted & PERM_WRITE)
 		granted |= PERM_APPEND; /* w includes append, as upstream */
@@ -244,9 +258,10 @@ int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *
 		return 0;
 	}
 	/* Plain deny rules are quiet, like upstream; `audit deny` is not. */
-	if (denied & ~fp.quiet)
+	if ((denied & ~fp.quiet) || (pflags & PF_KILL))
 		emit(fs, c, AUDIT_DENIED, rc, rc->want, denied,
-		     c->pr ? NULL : "profile not found");
+		     !c->pr ? "profile not found" : (pflags & PF_KILL) ? "killed" : NULL);
+	kill_mode(c, pflags);
 	return -EACCES;
 }
 
@@ -260,6 +275,9 @@ int fsg_check_link(struct fsg *fs, struct fsg_caller *c, const char *newpath,
 	if (!c->resolved)
 		resolve(fs, c);
 	if (!c->confined)
+		return 0;
+	uint32_t pflags = c->pr ? profile_flags(c->pr) : 0;
+	if (pflags & PF_UNCONFINED)
 		return 0;
 	int r = c->pr ? decide_link(c->pr, newpath, target, owner, owner) : -EACCES;
 	if (r == 0) {
@@ -278,8 +296,9 @@ int fsg_check_link(struct fsg *fs, struct fsg_caller *c, const char *newpath,
 	memset(&fp, 0, sizeof fp);
 	if (c->pr)
 		decide_file(c->pr, newpath, &fp);
-	if (!(fp.quiet & PERM_LINK))
+	if (!(fp.quiet & PERM_LINK) || (pflags & PF_KILL))
 		emit(fs, c, AUDIT_DENIED, &rc, PERM_LINK, PERM_LINK,
-		     c->pr ? NULL : "profile not found");
+		     !c->pr ? "profile not found" : (pflags & PF_KILL) ? "killed" : NULL);
+	kill_mode(c, pflags);
 	return -EACCES;
 }

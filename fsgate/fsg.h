@@ -33,7 +33,7 @@ struct fsg_opts {
 	const char *source;  /* canonical SOURCE */
 	const char *mountpoint;
 	const char *mount_opts; /* extra -o options for the mount */
-	bool complain, foreground, debug, writeback;
+	bool complain, foreground, debug;
 	double entry_timeout, attr_timeout, negative_timeout;
 	unsigned max_fds;   /* bound on cached O_PATH fds */
 	unsigned log_burst; /* audit lines per second */

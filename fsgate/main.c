@@ -69,7 +69,7 @@ static void die(const char *fmt, ...)
 enum {
 	OPT_POLICY = 256, OPT_PROFILE, OPT_CGROUP, OPT_PREFIX, OPT_LOG,
 	OPT_BURST, OPT_COMPLAIN, OPT_ENTRY, OPT_ATTR, OPT_NEG, OPT_MAXFDS,
-	OPT_THREADS, OPT_WRITEBACK,
+	OPT_THREADS,
 };
 
 static const struct option longopts[] = {
@@ -85,7 +85,6 @@ static const struct option longopts[] = {
 	{ "negative-timeout", required_argument, NULL, OPT_NEG },
 	{ "max-fds", required_argument, NULL, OPT_MAXFDS },
 	{ "threads", required_argument, NULL, OPT_THREADS },
-	{ "writeback", no_argument, NULL, OPT_WRITEBACK },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -121,7 +120,6 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 		case OPT_NEG: o->negative_timeout = num(optarg, "--negative-timeout", 1e6); break;
 		case OPT_MAXFDS: o->max_fds = (unsigned)num(optarg, "--max-fds", 1e6); break;
 		case OPT_THREADS: o->max_threads = (unsigned)num(optarg, "--threads", 1024); break;
-		case OPT_WRITEBACK: o->writeback = true; break;
 		case 'o': o->mount_opts = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'd': o->debug = o->foreground = true; break;
@@ -190,25 +188,25 @@ static void load_policy(struct fsg *fs)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	struct fsg *fs = userdata;
+	(void)userdata;
 	unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_POSIX_LOCKS |
 			FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_ATOMIC_O_TRUNC |
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
 			FUSE_CAP_SPLICE_READ | FUSE_CAP_READDIRPLUS |
 			FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_PARALLEL_DIROPS |
 			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_ASYNC_DIO;
-	if (fs->o.writeback)
-		want |= FUSE_CAP_WRITEBACK_CACHE;
 	conn->want |= want & conn->capable;
 	/* Never: opens must keep reaching the daemon (decisions bind there). */
 	conn->want &= ~(FUSE_CAP_NO_OPEN_SUPPORT | FUSE_CAP_NO_OPENDIR_SUPPORT);
-	if (!fs->o.writeback)
-		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* No writeback cache: written-back pages reach us without their
+	 * caller, and the kernel would need O_APPEND dropped from our fds
+	 * (it appends itself), which would let an `a` file be overwritten. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	/* Page cache validity is decided at open (keep_cache when size and
 	 * mtime did not change): auto_inval_data would drop the pages our own
 	 * writes left, since the kernel stamps its own mtime on them. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
-	if (getenv("FSGATE_NO_READDIRPLUS"))
+	if (getenv("FSGATE_NO_READDIRPLUS")) /* for measurements */
 		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	/* The kernel applies the caller's umask before asking us. */
 	conn->want &= ~FUSE_CAP_DONT_MASK;

@@ -377,3 +377,33 @@ EOF
 	! cat "$M/n/file" 2>/dev/null
 	grep -Eq "$(logline DENIED open "$S/n/file" r r 0 0 cat)" "$T/log"
 }
+
+@test "fsgate: profile flags kill, default_allow and unconfined" {
+	cat >"$T/pol/t" <<EOF
+profile t flags=(kill) {
+  $S/ r,
+  $S/r/** r,
+}
+EOF
+	start_fsgate
+	cat "$M/r/file" >/dev/null
+	run cat "$M/n/file"
+	[ "$status" -eq 137 ] # SIGKILL
+	grep -Eq "apparmor=\"DENIED\" operation=\"open\" class=\"file\" info=\"killed\" profile=\"t\" name=\"$S/n/file\"" "$T/log"
+	fusermount3 -u "$M"
+	cat >"$T/pol/t" <<EOF
+profile t flags=(default_allow) {
+  deny $S/r/secret r,
+}
+EOF
+	start_fsgate
+	cat "$M/n/file" >/dev/null
+	! cat "$M/r/secret" 2>/dev/null
+	fusermount3 -u "$M"
+	cat >"$T/pol/t" <<EOF
+profile t flags=(unconfined) {
+}
+EOF
+	start_fsgate
+	cat "$M/n/file" "$M/r/secret" >/dev/null
+}
