@@ -1,5 +1,6 @@
 /* policy_cmds.c: `capgate check`, `capgate query`, `capgate show`: the
  * policy compiler's front end, for users writing and debugging profiles. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -18,6 +19,8 @@
 int policy_list_dir(const char *dir, char ***out, size_t *n);
 int net_domain_from_name(const char *n);
 int net_type_from_name(const char *n);
+const char *net_domain_name(int af);
+const char *net_type_name(int type);
 
 /* Errors first, then warnings, as `file:line:col: error: message`. */
 static void print_diags(const struct diags *d)
@@ -219,6 +222,54 @@ int cmd_query(int argc, char **argv)
 
 /* ---- show ---- */
 
+static void show_addr(const char *key, const struct net_addr *a)
+{
+	char ip[64] = "";
+	if (a->has_ip == 2)
+		strcpy(ip, "none");
+	else if (a->has_ip)
+		inet_ntop(a->ip_family, a->ip, ip, sizeof(ip));
+	if (ip[0])
+		printf(" %sip=%s", key, ip);
+	if (a->port_lo == a->port_hi)
+		printf(" %sport=%u", key, a->port_lo);
+	else if (a->port_lo != 0 || a->port_hi != 65535)
+		printf(" %sport=%u-%u", key, a->port_lo, a->port_hi);
+}
+
+static void show_net(const struct net_rule *n)
+{
+	static const char *const acc[] = { "create", "bind", "listen", "accept",
+		"connect", "send", "receive", "shutdown", "getattr", "setattr",
+		"getopt", "setopt" };
+	printf("network");
+	if (n->access != NET_ALL) {
+		printf(" (");
+		for (int i = 0, first = 1; i < 12; i++)
+			if (n->access & (1u << i)) {
+				printf("%s%s", first ? "" : ", ", acc[i]);
+				first = 0;
+			}
+		printf(")");
+	}
+	if (n->family)
+		printf(" %s", net_domain_name(n->family) ? net_domain_name(n->family) : "?");
+	if (n->type)
+		printf(" %s", net_type_name(n->type) ? net_type_name(n->type) : "?");
+	if (n->protocol)
+		printf(" %s", n->protocol == IPPROTO_TCP ? "tcp" :
+			      n->protocol == IPPROTO_UDP ? "udp" : "icmp");
+	show_addr("", &n->local);
+	struct net_addr any = { 0 };
+	any.port_hi = 65535;
+	if (memcmp(&n->peer, &any, sizeof(any))) {
+		printf(" peer=(");
+		show_addr("", &n->peer);
+		printf(" )");
+	}
+	printf(",\n");
+}
+
 static void show_profile(struct ast *a, struct ast_profile *ap, int ind,
 			 struct diags *d)
 {
@@ -265,8 +316,7 @@ static void show_profile(struct ast *a, struct ast_profile *ap, int ind,
 			printf(",\n");
 			break;
 		case R_NET:
-			printf("network family=%u type=%u protocol=%u access=0x%x,\n",
-			       r->net.family, r->net.type, r->net.protocol, r->net.access);
+			show_net(&r->net);
 			break;
 		case R_RLIMIT:
 			printf("set rlimit %d <= %llu,\n", r->rlimit.resource,

@@ -328,6 +328,24 @@ int net_domain_from_name(const char *n)
 	return -1;
 }
 
+const char *net_domain_name(int af);
+const char *net_domain_name(int af)
+{
+	for (int i = 0; domains[i].name; i++)
+		if (domains[i].af == af)
+			return domains[i].name;
+	return NULL;
+}
+
+const char *net_type_name(int type);
+const char *net_type_name(int type)
+{
+	for (int i = 0; types[i].name; i++)
+		if (types[i].type == type)
+			return types[i].name;
+	return NULL;
+}
+
 int net_type_from_name(const char *n);
 int net_type_from_name(const char *n)
 {
