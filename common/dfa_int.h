@@ -127,8 +127,9 @@ void dfa_graph_free(struct dfa_graph *g);
  * accept positions: same rule class) merge, then positions with the same
  * past (same byte set, predecessors in the same classes) merge. Matches
  * are unchanged; accept positions of one class carry its smallest rule
- * id. *work counts steps, against DFA_MAX_WORK; if the reduction would
- * take too long, g is the builder's graph, unreduced. 0 or -ENOMEM. */
+ * id. *work counts steps, against DFA_MAX_WORK; if no rule has a class,
+ * or the reduction would take too long, g is the builder's graph,
+ * unreduced. 0 or -ENOMEM. */
 int dfa_reduce(const struct dfa_builder *b, struct dfa_graph *g,
 	       uint64_t *work);
 
