@@ -259,6 +259,18 @@ int main(int argc, char **argv)
 	if (!realpath(fs.o.source, src))
 		die("%s: %s", fs.o.source, strerror(errno));
 	fs.o.source = src;
+	/* A mount point inside SOURCE would mirror fsgate into itself: its
+	 * own lookups would come back to it. The launcher mounts in another
+	 * mount namespace (/dev/fd/N), where this cannot happen. */
+	char mnt[PATH_MAX];
+	size_t sl = strlen(src);
+	if (strncmp(fs.o.mountpoint, "/dev/fd/", 8) != 0 &&
+	    realpath(fs.o.mountpoint, mnt) &&
+	    (strcmp(src, "/") == 0 ||
+	     (strncmp(mnt, src, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0'))))
+		die("MOUNTPOINT %s is inside SOURCE %s: fsgate would serve itself "
+		    "(mount it from another mount namespace, as capgate exec does)",
+		    mnt, src);
 	if (!fs.o.prefix)
 		fs.o.prefix = src;
 	if (fs.o.prefix[0] != '/')

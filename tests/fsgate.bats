@@ -101,6 +101,9 @@ logline() { # kind op name req den fsuid ouid comm
 	[ "$status" -eq 1 ]
 	[[ "$output" == *bad* ]]
 	rm "$T/pol/bad"
+	run "$FSGATE" --policy "$T/pol" --profile t -f "$T" "$M"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"inside SOURCE"* ]]
 	run "$FSGATE" --policy "$T/pol" --profile nosuch -f "$S" "$M"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no profile 'nosuch'"* ]]
