@@ -350,9 +350,10 @@ static int expand(struct subset *S, uint32_t i, char *err, size_t errlen)
 		if (S->work > DFA_MAX_WORK) {
 			/* fail in seconds, not after minutes and gigabytes */
 			snprintf(err, err ? errlen : 0, "automaton too complex: "
-				 "over %zu states after %llu steps, stopped "
-				 "(patterns too ambiguous, e.g. many '**' mixed "
-				 "with '*' or '?')", (size_t)S->states.off.n - 1,
+				 "gave up at %zu states, after the work limit "
+				 "(%llu steps; patterns too ambiguous, e.g. many "
+				 "'**' mixed with '*' or '?', with different "
+				 "permissions)", (size_t)S->states.off.n - 1,
 				 (unsigned long long)DFA_MAX_WORK);
 			return -E2BIG;
 		}

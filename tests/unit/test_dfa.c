@@ -1421,7 +1421,9 @@ static void test_fail_fast(void)
 	       rc ? "error" : "built", secs);
 	CHECK(rc == -E2BIG && !d, "want -E2BIG, got %d", rc);
 	CHECK(strstr(err, "too complex"), "message: %s", err);
-	CHECK(secs < 10, "gave up only after %.1f s", secs);
+	/* the message tells the work limit fired; the time is loose for
+	 * sanitizer builds (about 1.5 s at -O2, 8 s under ASan) */
+	CHECK(secs < 30, "gave up only after %.1f s", secs);
 	dfa_free(d);
 }
 
