@@ -1204,6 +1204,17 @@ static int64_t comb_cls(void *ctx, const uint32_t *ids, size_t n)
 	return m;
 }
 
+/* ctx: int cls[]; the accept id is the set of classes present. */
+static int64_t comb_cls6(void *ctx, const uint32_t *ids, size_t n)
+{
+	const int *cls = ctx;
+	uint32_t m = 0;
+
+	while (n--)
+		m |= 1u << cls[ids[n]];
+	return m;
+}
+
 /* Random rule sets with random classes: the DFA built with classes equals
  * (byte for byte, being minimal and canonical) the one built without, and
  * both agree with the reference matcher. */
@@ -1283,6 +1294,67 @@ static void test_classes(void)
 		dfa_free(d0);
 	}
 	CHECK(merged > 500, "classes test merged too few rules (%d)", merged);
+}
+
+/* Profile-like rule sets (shared prefixes, "**" tails, alternations) with
+ * random classes: with and without classes, the same automaton. */
+static void test_classes_profile(void)
+{
+	static const char *const pats[] = {
+		"/{usr/,}lib{,32,64}/**.so*", "/{usr/,}lib/x86_64-linux-gnu/**",
+		"/etc/ld.so.cache", "/etc/ld.so.conf.d/{,*.conf}",
+		"/usr/share/locale{,-langpack}/**", "/usr/share/zoneinfo{,-icu}/{,**}",
+		"/dev/{,u}random", "/proc/[0-9]*/{maps,stat,status,cmdline,fd/}",
+		"/proc/[0-9]*/task/[0-9]*/{stat,comm}", "/etc/{passwd,group}",
+		"/home/*/.config/fontconfig/**", "/home/*/.cache/**",
+		"/usr/share/fonts/**", "/usr/share/{icons,pixmaps,themes}/**",
+		"/home/*/.local/share/{applications,mime}/{,**}", "/tmp/**",
+		"/run/user/[0-9]*/{,bus,pulse/native}", "/home/*/", "/home/*/[^.]*",
+		"/home/*/.[^c]*/**", "/home/*/Documents/**.{pdf,txt,md}",
+		"/usr/{,s}bin/*", "/{usr/,}bin/{ls,cat,grep}", "/dev/shm/**",
+		"/sys/devices/pci[0-9]*/**/{vendor,device,config}",
+		"/var/{cache,lib,log}/app/**", "/home/*/.config/app/{,**}",
+		"/usr/share/app/**", "/etc/app/*.conf", "/srv/www/**.php",
+		"/srv/www/**/cache/**", "/srv/www/**/upload{,s}/**",
+	};
+	const size_t n = sizeof(pats) / sizeof(pats[0]);
+	char err[200];
+	int iter;
+	size_t i, col;
+
+	for (iter = 0; iter < 20; iter++) {
+		struct dfa_builder *b = dfa_builder_new(), *b0 = dfa_builder_new();
+		struct dfa *d = NULL, *d0 = NULL;
+		uint8_t *x = NULL, *x0 = NULL;
+		size_t xl = 0, x0l = 0;
+		int cls[sizeof(pats) / sizeof(pats[0])];
+
+		for (i = 0; i < n; i++) {
+			cls[i] = (int)rnd(1 + (uint32_t)iter % 6);
+			dfa_add(b, pats[i], strlen(pats[i]), (uint32_t)i, err,
+				sizeof(err), &col);
+			dfa_add(b0, pats[i], strlen(pats[i]), (uint32_t)i, err,
+				sizeof(err), &col);
+			dfa_set_class(b, (uint32_t)i, (uint64_t)cls[i]);
+		}
+		CHECK(dfa_build(b, comb_cls6, cls, &d, err, sizeof(err)) == 0 &&
+		      dfa_build(b0, comb_cls6, cls, &d0, err, sizeof(err)) == 0,
+		      "profile-like build: %s", err);
+		if (d && d0) {
+			dfa_save(d, &x, &xl);
+			dfa_save(d0, &x0, &x0l);
+			CHECK(xl == x0l && !memcmp(x, x0, xl),
+			      "profile-like: classes changed the automaton "
+			      "(%zu vs %zu states)", dfa_states(d),
+			      dfa_states(d0));
+		}
+		free(x);
+		free(x0);
+		dfa_free(d);
+		dfa_free(d0);
+		dfa_builder_free(b);
+		dfa_builder_free(b0);
+	}
 }
 
 /* AppArmor's simple_tests/profile/exploding_profile.sd: without merging
@@ -1440,6 +1512,7 @@ int main(void)
 	test_many_rules();
 	test_size_limits();
 	test_classes();
+	test_classes_profile();
 	test_exploding();
 	test_fail_fast();
 	printf("%d checks, %d failed\n", checks, failures);
