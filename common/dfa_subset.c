@@ -1,6 +1,7 @@
 /* dfa_subset.c: the subset construction (Dragon book 3.9.5 over
- * followpos), from the builder's positions (reduced by dfa_reduce()) to a
- * raw DFA with sparse edges, then dfa_minimize().
+ * followpos), from the builder's positions (reduced by dfa_reduce() when
+ * rules have classes) to a raw DFA with sparse edges, then dfa_minimize().
+ * Its steps are counted: past DFA_MAX_WORK it gives up with -E2BIG.
  *
  * Bytes are first split into equivalence classes (two bytes share a class
  * iff every leaf accepts both or neither), so a state has at most one
