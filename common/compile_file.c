@@ -273,21 +273,40 @@ static int64_t combine_link(void *ctx, const uint32_t *ids, size_t n)
 	return best;
 }
 
-/* dfa_set_class() key: rules with equal payloads are interchangeable for
- * combine_file() (it merges payloads idempotently), which lets dfa_build()
- * merge their positions (exploding_profile.sd: thousands of states instead
- * of over a million). x.target is an interned offset here (add_string). */
-static uint64_t frule_class(const struct frule *r)
+/* Rules with equal payloads are interchangeable for combine_file(), so
+ * the DFA builder may merge their positions (exploding_profile.sd:
+ * thousands of states instead of over a million). The class is exact: the
+ * index of the first rule with the same payload (x.target is an interned
+ * offset here, see add_string), found by sorting. */
+static int frule_cmp(const void *x, const void *y, void *ctx)
 {
-	const uint64_t f[] = { r->perms, r->qual, (uint64_t)(int64_t)r->prio,
-			       r->x.type, r->x.flags,
-			       (uint64_t)(uintptr_t)r->x.target, r->literal };
-	uint64_t h = 0x243f6a8885a308d3ull;
-	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		h = (h ^ f[i]) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 31;
+	const struct frule *rs = ctx;
+	const struct frule *a = &rs[*(const uint32_t *)x], *b = &rs[*(const uint32_t *)y];
+#define CMP(f) if (a->f != b->f) return a->f < b->f ? -1 : 1
+	CMP(perms); CMP(qual); CMP(prio); CMP(x.type); CMP(x.flags);
+	CMP(x.target); CMP(literal);
+#undef CMP
+	return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static void set_classes(struct dfa_builder *b, const struct frule *rs, size_t n)
+{
+	uint32_t *idx = malloc(n * sizeof(*idx));
+	if (!idx)
+		return; /* without classes the rules are merely not merged */
+	for (size_t i = 0; i < n; i++)
+		idx[i] = (uint32_t)i;
+	qsort_r(idx, n, sizeof(*idx), frule_cmp, (void *)rs);
+	uint32_t first = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct frule *a = &rs[idx[i]], *p = i ? &rs[idx[i - 1]] : NULL;
+		if (!p || a->perms != p->perms || a->qual != p->qual || a->prio != p->prio ||
+		    a->x.type != p->x.type || a->x.flags != p->x.flags ||
+		    a->x.target != p->x.target || a->literal != p->literal)
+			first = idx[i]; /* sorted by index within a group: the smallest */
+		(void)dfa_set_class(b, idx[i], first);
 	}
-	return h;
+	free(idx);
 }
 
 int compile_file_rules(struct ast *a, struct ast_profile *ap,
@@ -364,8 +383,6 @@ int compile_file_rules(struct ast *a, struct ast_profile *ap,
 		}
 		fr->literal = !strpbrk(p, "*?[]"); /* {a,b} alone is still exact */
 		p = apply_aliases(a, p);
-		/* without its class (-ENOMEM) a rule is merely not merged */
-		(void)dfa_set_class(b, (uint32_t)c.nrules, frule_class(fr));
 		if (dfa_add(b, p, strlen(p), (uint32_t)c.nrules, err, sizeof(err),
 			    &col) < 0) {
 			struct loc l = r->loc;
@@ -376,6 +393,7 @@ int compile_file_rules(struct ast *a, struct ast_profile *ap,
 		c.nrules++;
 	}
 	if (rc == 0) {
+		set_classes(b, c.rules, c.nrules);
 		c.nperms = 1;
 		c.capperms = 16;
 		c.perms = calloc(c.capperms, sizeof(*c.perms));
