@@ -99,24 +99,39 @@ states="none one many"
 for ((r = 0; r < REPS; r++)); do
 	for st in $states; do
 		set_state "$st"
+		# alternate who goes first: the second of a pair may find the
+		# server busier or warmer
+		order="free one"
+		[ $((r % 2)) = 1 ] && order="one free"
 		for mode in stream connect; do
-			for cg in free one; do run_in "$cg" "$mode" >>"$WORK/$st.$cg.$mode"; done
+			for cg in $order; do run_in "$cg" "$mode" >>"$WORK/$st.$cg.$mode"; done
 		done
 	done
 done
 ns "$NETGATE" detach --all
-printf '%-26s %10s %10s %8s   %11s %10s %8s\n' "" "MB/s free" "confined" "diff" \
-	"conn/s free" "confined" "diff"
+pct() { calc "($2 - $1) * 100 / $1"; }
+col() { awk -v c="$1" '{ print $c }'; } # column of a results file
+printf '%-22s %9s %9s %7s  %9s %9s %7s\n' "" "MB/s free" "confined" "diff" \
+	"conn/s" "confined" "diff"
 for st in $states; do
-	fs=$(median <"$WORK/$st.free.stream"); fc=$(median <"$WORK/$st.free.connect")
-	os=$(median <"$WORK/$st.one.stream"); oc=$(median <"$WORK/$st.one.connect")
 	case $st in
 	none) label="no netgate table" ;;
 	one) label="1 profile loaded" ;;
 	many) label="$NPROF profiles loaded" ;;
 	esac
-	printf '%-26s %10s %10s %8s   %11s %10s %8s\n' "$label" "$fs" "$os" \
-		"$(calc "($os - $fs) * 100 / $fs")%" "$fc" "$oc" "$(calc "($oc - $fc) * 100 / $fc")%"
+	for m in stream connect; do
+		for cg in free one; do
+			v[0]=$(col 1 <"$WORK/$st.$cg.$m" | median)
+			v[1]=$(col 2 <"$WORK/$st.$cg.$m" | median)
+			eval "${cg}_${m}_rate=\${v[0]} ${cg}_${m}_cpu=\${v[1]}"
+		done
+	done
+	printf '%-22s %9s %9s %6s%%  %9s %9s %6s%%\n' "$label" \
+		"$free_stream_rate" "$one_stream_rate" "$(pct "$free_stream_rate" "$one_stream_rate")" \
+		"$free_connect_rate" "$one_connect_rate" "$(pct "$free_connect_rate" "$one_connect_rate")"
+	printf '%-22s %9s %9s %6s%%  %9s %9s %6s%%\n' "  CPU us per MB / conn" \
+		"$free_stream_cpu" "$one_stream_cpu" "$(pct "$free_stream_cpu" "$one_stream_cpu")" \
+		"$free_connect_cpu" "$one_connect_cpu" "$(pct "$free_connect_cpu" "$one_connect_cpu")"
 done
 echo
 echo "(\"free\" runs in an unbound cgroup, \"confined\" in one bound to p0; without a"
