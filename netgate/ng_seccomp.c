@@ -40,12 +40,18 @@ int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
 		add_proto(t, rules[i].protocol);
 	}
 	qsort(t->protos, t->nprotos, sizeof *t->protos, cmp_u32);
+	/* `all,`, complain, unconfined and default_allow profiles create any
+	 * socket; a profile with unix rules creates unix sockets (their
+	 * addresses are the unix rules' business, not socket(2)'s). */
+	const uint32_t fl = profile_flags(pr), px = profile_extra(pr);
+	const int any = (px & PX_ALL) || (fl & (PF_COMPLAIN | PF_UNCONFINED | PF_DEFAULT_ALLOW));
 	for (int f = 0; f < NG_SC_FAMILIES; f++)
 		for (int ty = 0; ty < NG_SC_TYPES; ty++)
 			for (size_t i = 0; i <= t->nprotos; i++) {
 				uint32_t p = i < t->nprotos ? t->protos[i] : OTHER_PROTO;
 				bool audit = false;
-				t->allow[f][ty][i] = decide_socket(pr, f, ty, (int)p, &audit) == 0;
+				t->allow[f][ty][i] = any || (f == AF_UNIX && (px & PX_UNIX)) ||
+						     decide_socket(pr, f, ty, (int)p, &audit) == 0;
 			}
 	return 0;
 }

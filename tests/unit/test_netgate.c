@@ -589,6 +589,22 @@ static void test_seccomp(void)
 	free(t);
 	policy_free(pol);
 
+	pol = load_policy("profile u {\n  network inet stream,\n  unix (send, receive) type=stream,\n}\n", dir);
+	CHECK(pol != NULL, "compile the unix profile");
+	if (pol) {
+		pr = policy_find(pol, "u");
+		CHECK(try_socket(pr, SYS_socket, AF_UNIX, SOCK_STREAM, 0) == 0, "unix rules: unix sockets");
+		CHECK(try_socket(pr, SYS_socketpair, AF_UNIX, SOCK_DGRAM, 0) == 0, "and socketpair");
+		CHECK(try_socket(pr, SYS_socket, AF_NETLINK, SOCK_RAW, 0) == EACCES, "not netlink");
+		policy_free(pol);
+	}
+	pol = load_policy("profile c flags=(complain) {\n}\n", dir);
+	CHECK(pol != NULL, "compile the complain profile");
+	if (pol) {
+		pr = policy_find(pol, "c");
+		CHECK(try_socket(pr, SYS_socket, AF_PACKET, SOCK_RAW, 0) == 0, "complain: anything");
+		policy_free(pol);
+	}
 	pol = load_policy("profile ring {\n  network,\n  io_uring,\n}\n", dir);
 	CHECK(pol != NULL, "compile the io_uring profile");
 	if (pol) {
