@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,9 @@ int ng_mnl_open(struct mnl_socket **out)
 	/* Answers to a large batch (errors, the final ack) must not be lost. */
 	int rcv = 4 << 20;
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv);
+	/* nf_tables answers at once; a silent kernel is an error, not a hang. */
+	struct timeval tv = { .tv_sec = 10 };
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	*out = nl;
 	return 0;
 }
@@ -91,8 +95,10 @@ int ng_mnl_send(struct mnl_socket *nl, struct nftnl_batch *b)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if ((errno == EAGAIN || errno == EWOULDBLOCK) && acked)
 				break;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
 			return err ? err : -errno;
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
@@ -364,43 +370,5 @@ int ng_mnl_read_state(struct mnl_socket *nl, struct ng_state *st)
 		if (r == -EINTR)
 			r = -EAGAIN;
 	}
-	return r;
-}
-
-struct cnt_ctx { const char *chain; uint64_t rules, packets; };
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct cnt_ctx *cc = data;
-	struct nftnl_rule *r = nftnl_rule_alloc();
-	if (!r)
-		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
-		const char *tbl = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-		const char *ch = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
-		if (tbl && ch && strcmp(tbl, NG_TABLE) == 0 &&
-		    strncmp(ch, cc->chain, strlen(cc->chain)) == 0) {
-			cc->rules++;
-			struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
-			for (struct nftnl_expr *e = it ? nftnl_expr_iter_next(it) : NULL; e;
-			     e = nftnl_expr_iter_next(it)) {
-				const char *n = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
-				if (n && strcmp(n, "counter") == 0)
-					cc->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-			}
-			if (it)
-				nftnl_expr_iter_destroy(it);
-		}
-	}
-	nftnl_rule_free(r);
-	return MNL_CB_OK;
-}
-
-int ng_mnl_chain_counters(struct mnl_socket *nl, const char *chain,
-			  uint64_t *rules, uint64_t *packets)
-{
-	struct cnt_ctx cc = { chain, 0, 0 };
-	int r = dump(nl, NFT_MSG_GETRULE, rule_cb, &cc);
-	*rules = cc.rules;
-	*packets = cc.packets;
 	return r;
 }

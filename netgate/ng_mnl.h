@@ -23,9 +23,4 @@ int ng_mnl_send(struct mnl_socket *nl, struct nftnl_batch *b);
  * Returns 0 (st->table is 0 when there is no table), or -errno. */
 int ng_mnl_read_state(struct mnl_socket *nl, struct ng_state *st);
 
-/* Per profile chain, its rule count and the packets its rules counted
- * (reject and log rules carry counters), for `netgate list -v`. */
-int ng_mnl_chain_counters(struct mnl_socket *nl, const char *chain,
-			  uint64_t *rules, uint64_t *packets);
-
 #endif
