@@ -203,6 +203,30 @@ EOF2
 	[ "$status" -ne 0 ]
 }
 
+@test "concurrent attaches all land (a raced batch is retried, not lost)" {
+	profile p <<<"network inet tcp,"
+	profile q <<<"network inet udp,"
+	local pids=() i
+	for i in $(seq 16); do
+		mkcg "$TAG/r$i"
+		ngc attach --policy "$WORK/pol" --cgroup "$TAG/r$i" --profile $([ $((i % 2)) = 0 ] && echo p || echo q) &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	run ngc list
+	echo "$output"
+	[ "${#lines[@]}" -eq 16 ]
+	[ "$(chains)" -eq 4 ]
+	pids=()
+	for i in $(seq 16); do
+		ngc detach --cgroup "$TAG/r$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do wait "$i"; done
+	run in_ns "$NSC" nft list table inet capgate
+	[ "$status" -ne 0 ]
+}
+
 @test "host loopback: confined, then released, and nothing left behind" {
 	local had=0
 	nft list table inet capgate >/dev/null 2>&1 && had=1
