@@ -475,10 +475,11 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 		respond(s, n->id, EPERM, false); /* traced by someone: refuse */
 		return -e;
 	}
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || respond(s, n->id, 0, true) < 0) {
-		ptrace(PTRACE_DETACH, tid, 0, 0);
-		return 0;
-	}
+	/* From here on the tracee is ours until it stops or exits: a tracee
+	 * left attached would keep its exit from its real parent. If the
+	 * answer fails, the caller is being killed: the loop reaps it. */
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	respond(s, n->id, 0, true);
 	pid_t tgid = (pid_t)status_field(tid, "Tgid", 0, 10), w = tid;
 	for (;;) {
 		int st;
@@ -498,9 +499,14 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 		if (ev == PTRACE_EVENT_EXEC) {
 			int r = apply_transition(s, got, t);
 			if (r < 0) {
+				/* It must not run with the wrong profile. */
+				if (getenv("CAPGATE_DEBUG"))
+					fprintf(stderr, "capgate: transition of %d failed: %s\n",
+						(int)got, strerror(-r));
 				kill(got, SIGKILL);
-				ptrace(PTRACE_DETACH, got, 0, 0);
-				return r;
+				w = got;
+				ptrace(PTRACE_CONT, got, 0, 0);
+				continue; /* until waitpid reaps it */
 			}
 			ptrace(PTRACE_DETACH, got, 0, 0);
 			s->ntrans++;

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -231,16 +232,45 @@ static int load_policy(struct launch *L)
 	return 0;
 }
 
+/* netgate reads the ruleset, then commits a batch built from it: two
+ * launchers doing that at once can lose one's binding (seen as ENOENT, or
+ * as a binding that silently disappears). Launchers take turns. */
+static int ng_lock(void)
+{
+	mkdir("/run/capgate", 0700);
+	int fd = open("/run/capgate/netgate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR) {}
+	return fd;
+}
+
+static void ng_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
 static void detach_cb(const char *rel)
 {
+	int lk = ng_lock();
 	ng_detach(rel); /* idempotent; fine for cgroups never attached */
+	ng_unlock(lk);
 }
 
 static int attach_cb(const char *rel, const struct profile *pr)
 {
 	if (profile_flags(pr) & (PF_COMPLAIN | PF_UNCONFINED))
 		return 0;
-	return ng_attach(rel, pr);
+	int lk = ng_lock(), r = 0;
+	for (int i = 0; i < 5; i++) { /* idempotent: a lost race is retried */
+		r = ng_attach(rel, pr);
+		if (r != -ENOENT && r != -EBUSY && r != -EAGAIN)
+			break;
+		struct timespec ts = { 0, (long)(i + 1) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	ng_unlock(lk);
+	return r;
 }
 
 static int setup_cgroup(struct launch *L)
@@ -257,7 +287,8 @@ static int setup_cgroup(struct launch *L)
 	}
 	L->cg_made = true;
 	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED)) {
-		if ((r = ng_attach(L->inst, L->pr)) < 0) {
+		r = attach_cb(L->inst, L->pr);
+		if (r < 0) {
 			msg("netgate: cannot confine the network: %s", strerror(-r));
 			return -1;
 		}
@@ -605,6 +636,9 @@ static int supervise(struct launch *L, int sigfd)
 		if (p[4].revents & POLLIN) {
 			siginfo_t si = { 0 };
 			waitid(P_PID, (id_t)L->fsgate, &si, WEXITED);
+			if (getenv("CAPGATE_DEBUG"))
+				fprintf(stderr, "capgate: fsgate ended: code %d status %d\n",
+					si.si_code, si.si_status);
 			close(L->fsgate_pidfd);
 			L->fsgate_pidfd = -1;
 			L->fsgate = 0;

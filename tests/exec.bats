@@ -334,9 +334,11 @@ EOF
 try: print(u.urlopen(sys.argv[1], timeout=3).read().decode().strip())
 except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1"; }
 	for _ in $(seq 100); do [ "$(get http://127.0.0.1:$p1/index.txt)" = public ] && break; sleep 0.1; done
-	cat "$W/srv$p1" "$W/srv$p2" # shown when the test fails
+	echo "== $p1" && cat "$W/srv$p1" && echo "== $p2" && cat "$W/srv$p2" && cat "$LOG" # shown when the test fails
 	[ "$(get http://127.0.0.1:$p1/index.txt)" = public ]
 	[ "$(get http://127.0.0.1:$p1/secret.txt)" = "error 404" ]
+	# The second port: bind(2) refused (netgate's BPF hook) or, without
+	# it, every connection refused.
 	run get http://127.0.0.1:$p2/index.txt
 	[[ "$output" == error* ]]
 	[[ "$output" != "error 404" ]]
