@@ -378,3 +378,22 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	! pgrep -f "fsgate --policy $W/pol" >/dev/null
 	! nft list table inet capgate 2>/dev/null | grep -q "profile"
 }
+
+@test "a terminal stays usable: interactive bash with job control; no TIOCSTI" {
+	command -v script >/dev/null || skip "no script(1)"
+	cat >"$W/pol/tty" <<EOF
+#include <tunables/global>
+profile tty {
+  #include <abstractions/base>
+  /usr/bin/{bash,sleep} mrix,
+  $W/helper mrix,
+}
+EOF
+	run script -qec "$CAPGATE exec --policy $W/pol --profile tty -- /usr/bin/bash --norc -ic 'case \$- in *m*) echo monitor-on;; esac; sleep 0.2 & jobs; wait; echo job-done'" /dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *monitor-on* ]]
+	[[ "$output" == *"Running"*"sleep 0.2"* ]]
+	[[ "$output" == *job-done* ]]
+	run script -qec "$CAPGATE exec --policy $W/pol --profile tty -- $W/helper tiocsti" /dev/null
+	[[ "$output" == *"fail EPERM"* ]]
+}
