@@ -99,6 +99,19 @@ static int compile_rest(struct ast *a, struct ast_profile *ap, struct profile *p
 			const char *k = r->kind == R_OTHER ? r->klass : "change_profile";
 			if (!(r->qual & Q_DENY))
 				pr->extra |= r->extra;
+			if ((r->extra & PX_ALL) && !(r->qual & Q_DENY)) {
+				/* `all,`: every capability and all network too */
+				pr->caps.allow = ~0ull;
+				struct net_rule *nv = realloc(pr->net, (pr->nnet + 1) * sizeof(*nv));
+				if (!nv)
+					return -ENOMEM;
+				pr->net = nv;
+				memset(&pr->net[pr->nnet], 0, sizeof(*nv));
+				pr->net[pr->nnet].access = NET_ALL;
+				pr->net[pr->nnet].local.port_hi = pr->net[pr->nnet].peer.port_hi = 65535;
+				pr->net[pr->nnet].audit = !!(r->qual & Q_AUDIT);
+				pr->nnet++;
+			}
 			for (int j = 0; unenforced[j]; j++) {
 				if (strcmp(unenforced[j], k) || (ap->warned & (1u << j)))
 					continue;

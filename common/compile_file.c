@@ -354,15 +354,18 @@ int compile_file_rules(struct ast *a, struct ast_profile *ap,
 			free(p2);
 			continue;
 		}
-		if (r->kind != R_FILE)
+		/* `all,` (AppArmor 4) allows all file access, like `file,` */
+		bool all = r->kind == R_OTHER && (r->extra & PX_ALL) && !(r->qual & Q_DENY);
+		if (r->kind != R_FILE && !all)
 			continue;
+		bool bare = r->bare || all;
 		struct frule *fr = &c.rules[c.nrules];
-		fr->perms = r->bare ? (PERM_ALL & ~PERM_APPEND) : r->perms;
+		fr->perms = bare ? (PERM_ALL & ~PERM_APPEND) : r->perms;
 		fr->qual = r->qual;
 		fr->prio = r->priority;
 		fr->loc = r->loc;
 		fr->x = r->x;
-		if (r->bare && !(r->qual & Q_DENY)) {
+		if (bare && !(r->qual & Q_DENY)) {
 			fr->x.type = XT_INHERIT;
 			fr->x.flags = 0;
 		}
@@ -375,7 +378,7 @@ int compile_file_rules(struct ast *a, struct ast_profile *ap,
 			}
 			free(t);
 		}
-		char *p = r->bare ? strdup("/{**,}")
+		char *p = bare ? strdup("/{**,}")
 				  : compile_expand_path(a, ap, r->path, &r->loc, d, true);
 		if (!p) {
 			rc = -EINVAL;

@@ -180,6 +180,11 @@ int decide_socket(const struct profile *pr, int family, int type, int protocol,
 {
 	bool allow = false, aud = false;
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* unix sockets are mediated by unix rules (AppArmor 4), `all,` and
+	 * unconfined profiles allow every socket; explicit deny rules still win */
+	if ((pr->extra & PX_ALL) || (pr->flags & PF_UNCONFINED) ||
+	    (family == AF_UNIX && (pr->extra & PX_UNIX)))
+		allow = true;
 	for (size_t i = 0; i < pr->nnet; i++) {
 		const struct net_rule *r = &pr->net[i];
 		if (!(r->access & NET_CREATE) || !net_rule_matches(r, family, type, protocol))

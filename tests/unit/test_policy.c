@@ -103,7 +103,8 @@ static void test_decisions(void)
 		"  set rlimit nofile <= 1024,\n"
 		"  ^hat { /hat/** r, }\n"
 		"}\n"
-		"profile helper { }\n";
+		"profile helper { unix, }\n"
+		"profile everything { all, deny network inet6, }\n";
 	struct diags d;
 	struct policy *p = compile(text, strlen(text), &d);
 	CHECK(p != NULL, "sample profile rejected");
@@ -146,9 +147,19 @@ static void test_decisions(void)
 	CHECK(decide_socket(pr, AF_INET, SOCK_STREAM, 0, &audit) == 0, "inet stream");
 	CHECK(decide_socket(pr, AF_INET, SOCK_DGRAM, 0, &audit) == -EACCES, "inet dgram");
 	CHECK(decide_socket(pr, AF_INET6, SOCK_STREAM, 0, &audit) == -EACCES, "inet6");
+	CHECK(decide_socket(pr, AF_UNIX, SOCK_STREAM, 0, &audit) == -EACCES, "no unix rule");
 	const struct rlimit_rule *rl;
 	CHECK(profile_rlimits(pr, &rl) == 1 && rl[0].value == 1024, "rlimit");
 	CHECK(policy_find(p, "t//hat") != NULL, "hat by full name");
+	const struct profile *h = policy_find(p, "helper");
+	CHECK(h && decide_socket(h, AF_UNIX, SOCK_DGRAM, 0, &audit) == 0, "unix rule: unix sockets");
+	CHECK(h && decide_socket(h, AF_INET, SOCK_DGRAM, 0, &audit) == -EACCES, "unix rule: no inet");
+	const struct profile *e = policy_find(p, "everything");
+	CHECK(e && decide_socket(e, AF_NETLINK, SOCK_RAW, 0, &audit) == 0, "all: any socket");
+	CHECK(e && decide_socket(e, AF_INET6, SOCK_STREAM, 0, &audit) == -EACCES, "all: deny wins");
+	CHECK(e && decide_cap(e, 21, &audit) == 0, "all: capabilities");
+	if (e)
+		expect_mode(e, "/etc/shadow", "mrwlkix");
 	CHECK(policy_find_attach(p, "/usr/bin/t") == pr, "attachment");
 	CHECK(policy_find_attach(p, "/usr/bin/u") == NULL, "no attachment");
 	policy_free(p);
