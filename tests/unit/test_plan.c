@@ -1,0 +1,173 @@
+/* test_plan.c: the launcher's pure parts: the sandbox plan (cg_plan.h)
+ * for hand-written profiles, cgroup label escaping and instance ids
+ * (cg_cgroup.h), and the list Px/Cx/Ux scrub. Exits non-zero on failure. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "capgate/cg_cgroup.h"
+#include "capgate/cg_plan.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		checks++;                                                    \
+		if (!(cond)) {                                               \
+			failures++;                                          \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+		}                                                            \
+	} while (0)
+
+static struct policy *compile(const char *text)
+{
+	struct diags d = { 0 };
+	struct policy *p = NULL;
+	const char *inc[] = { NULL };
+	int r = policy_compile_mem("test", text, strlen(text), inc, &d, &p);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "  %s:%d:%d: %s\n", d.v[i].file ? d.v[i].file : "?",
+			d.v[i].line, d.v[i].col, d.v[i].msg);
+	diags_free(&d);
+	CHECK(r == 0 && p, "compile failed: %d", r);
+	return p;
+}
+
+/* Index of the first mount op `op` at `dst`, or -1. */
+static int find(const struct cg_plan *p, enum cg_mop op, const char *dst)
+{
+	for (size_t i = 0; i < p->nmounts; i++)
+		if (p->mounts[i].op == op && strcmp(p->mounts[i].dst, dst) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void test_plan_minimal(void)
+{
+	struct policy *pol = compile("profile p { /dev/null rw, }\n");
+	if (!pol)
+		return;
+	const struct profile *pr = policy_find(pol, "p");
+	struct cg_plan_in in = { .uid = 0 };
+	struct cg_plan plan;
+	CHECK(cg_plan_build(pr, &in, &plan) == 0, "build");
+	/* the order the apply step relies on */
+	int keep = find(&plan, MOP_KEEP, "/dev/shm"), proc = find(&plan, MOP_PROC, "/proc");
+	int tmpfs = find(&plan, MOP_TMPFS, "/dev"), restore = find(&plan, MOP_RESTORE, "/dev/shm");
+	int ro = find(&plan, MOP_REMOUNT_RO, "/dev");
+	CHECK(keep >= 0 && keep < tmpfs, "keep /dev/shm before the tmpfs on /dev");
+	CHECK(tmpfs < restore && restore < ro, "restore, then read-only /dev");
+	CHECK(proc >= 0 && find(&plan, MOP_RO_SELF, "/proc/sys") > proc, "/proc/sys ro after /proc");
+	CHECK(find(&plan, MOP_RO_BIND, "/sys") >= 0, "/sys read-only");
+	CHECK(find(&plan, MOP_DEV, "/dev/null") > tmpfs, "/dev/null granted");
+	CHECK(find(&plan, MOP_DEV, "/dev/zero") < 0, "/dev/zero not granted");
+	CHECK(find(&plan, MOP_DEV, "/dev/tty") < 0, "/dev/tty not granted");
+	CHECK(find(&plan, MOP_DEVPTS, "/dev/pts") < 0, "no devpts without /dev/ptmx");
+	CHECK(find(&plan, MOP_SYMLINK, "/dev/fd") >= 0, "/dev/fd link");
+	CHECK(find(&plan, MOP_SOCKET, "/run/x") < 0, "no notify socket");
+	CHECK(plan.drop_caps && plan.caps == 0, "no capability kept");
+	CHECK(!plan.userns && !plan.complain, "userns, complain");
+	CHECK(plan.nrlimits == 0, "no rlimit");
+	policy_free(pol);
+}
+
+static void test_plan_rules(void)
+{
+	struct policy *pol = compile(
+		"profile q {\n"
+		"  capability chown,\n"
+		"  capability net_bind_service,\n"
+		"  deny capability sys_admin,\n"
+		"  userns,\n"
+		"  set rlimit nofile <= 100,\n"
+		"  /dev/{zero,urandom} r,\n"
+		"  owner /dev/tty rw,\n"
+		"  /dev/ptmx rw,\n"
+		"}\n"
+		"profile c flags=(complain) { }\n");
+	if (!pol)
+		return;
+	struct cg_plan plan;
+	struct cg_plan_in in = { .uid = 0, .notify_socket = "/run/systemd/notify" };
+	CHECK(cg_plan_build(policy_find(pol, "q"), &in, &plan) == 0, "build");
+	CHECK(plan.caps == ((1ull << 0) | (1ull << 10)), "caps %llx", (unsigned long long)plan.caps);
+	CHECK(plan.userns, "userns allowed");
+	CHECK(plan.nrlimits == 1 && plan.rlimits[0].resource == RLIMIT_NOFILE &&
+	      plan.rlimits[0].value == 100, "rlimit nofile 100");
+	CHECK(find(&plan, MOP_DEV, "/dev/zero") >= 0 && find(&plan, MOP_DEV, "/dev/urandom") >= 0,
+	      "zero, urandom");
+	CHECK(find(&plan, MOP_DEV, "/dev/tty") >= 0, "owner rule counts for root");
+	CHECK(find(&plan, MOP_DEVPTS, "/dev/pts") >= 0 && find(&plan, MOP_SYMLINK, "/dev/ptmx") >= 0,
+	      "devpts and ptmx");
+	CHECK(find(&plan, MOP_SOCKET, "/run/systemd/notify") >= 0, "notify socket bound");
+	in.uid = 1000;
+	in.notify_socket = "@abstract";
+	CHECK(cg_plan_build(policy_find(pol, "q"), &in, &plan) == 0, "build");
+	CHECK(find(&plan, MOP_DEV, "/dev/tty") < 0, "owner rule does not count for uid 1000");
+	CHECK(find(&plan, MOP_SOCKET, "@abstract") < 0, "abstract sockets need no bind");
+	in.uid = 0;
+	in.complain = true;
+	CHECK(cg_plan_build(policy_find(pol, "q"), &in, &plan) == 0, "build");
+	CHECK(plan.complain && !plan.drop_caps && plan.userns, "--complain drops nothing");
+	in.complain = false;
+	CHECK(cg_plan_build(policy_find(pol, "c"), &in, &plan) == 0, "build");
+	CHECK(plan.complain && !plan.drop_caps, "flags=(complain)");
+	policy_free(pol);
+}
+
+static void test_labels(void)
+{
+	char b[300];
+	CHECK(cg_label_escape("foo", b, sizeof b) == 3 && !strcmp(b, "foo"), "plain");
+	CHECK(cg_label_escape("foo//bar", b, sizeof b) > 0 && !strcmp(b, "foo%2f%2fbar"), "%s", b);
+	CHECK(cg_label_escape("/usr/bin/x", b, sizeof b) > 0 && !strcmp(b, "%2fusr%2fbin%2fx"), "%s", b);
+	CHECK(cg_label_escape("50%", b, sizeof b) > 0 && !strcmp(b, "50%25"), "%s", b);
+	CHECK(cg_label_escape("..", b, sizeof b) == -EINVAL, "..");
+	CHECK(cg_label_escape("", b, sizeof b) == -EINVAL, "empty");
+	char big[200];
+	memset(big, '/', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	CHECK(cg_label_escape(big, b, sizeof b) == -ENAMETOOLONG, "over 255 bytes");
+
+	pid_t pid;
+	unsigned long long st;
+	CHECK(cg_parse_id("123-456", &pid, &st) == 0 && pid == 123 && st == 456, "id");
+	CHECK(cg_parse_id("123-456.ux", &pid, &st) == 0 && pid == 123, "ux sibling");
+	CHECK(cg_parse_id("123-", &pid, &st) < 0, "no start");
+	CHECK(cg_parse_id("x-1", &pid, &st) < 0, "not a pid");
+	CHECK(cg_parse_id("12-3x", &pid, &st) < 0, "junk");
+	CHECK(cg_parse_id("cgroup.procs", &pid, &st) < 0, "kernel file");
+	char id[64];
+	CHECK(cg_instance_id(getpid(), id, sizeof id) == 0 &&
+	      cg_parse_id(id, &pid, &st) == 0 && pid == getpid(), "own id %s", id);
+}
+
+static void test_scrub(void)
+{
+	size_t n = 0;
+	for (const char *const *p = cg_env_scrub; *p; p++)
+		n++;
+	CHECK(n == 21, "the seeds' list has 21 names, got %zu", n);
+	CHECK(cg_env_is_unsafe("LD_PRELOAD=/x.so"), "LD_PRELOAD");
+	CHECK(cg_env_is_unsafe("TMPDIR=/tmp"), "TMPDIR");
+	CHECK(cg_env_is_unsafe("TZDIR"), "name only");
+	CHECK(!cg_env_is_unsafe("LD_PRELOADX=1"), "prefix only");
+	CHECK(!cg_env_is_unsafe("PATH=/bin"), "PATH kept");
+	CHECK(!cg_env_is_unsafe("GLIBC_TUNABLES=x"), "not in the seeds' list");
+}
+
+int main(void)
+{
+	test_plan_minimal();
+	test_plan_rules();
+	test_labels();
+	test_scrub();
+	printf("%d checks, %d failures\n", checks, failures);
+	return failures != 0;
+}
