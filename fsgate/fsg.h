@@ -53,6 +53,7 @@ struct fsg_node {
 	struct fsg_node *parent; /* counted in parent->nchild; NULL for root */
 	char *name;              /* last component; "" for root */
 	struct fsg_node *hnext;  /* (parent, name) hash chain */
+	struct fsg_node *inext;  /* (dev, ino) chain: the other names of a file */
 	struct fsg_node *lru_prev, *lru_next; /* nodes holding a cached fd */
 	struct file_handle *fh;  /* NULL: reopen through parent + name */
 	dev_t dev;
@@ -71,6 +72,7 @@ struct fsg_node {
 };
 
 #define FSG_MAX_MOUNTS 256
+#define FSG_ITAB 65536
 
 struct fsg {
 	struct fsg_opts o;
@@ -86,6 +88,7 @@ struct fsg {
 	pthread_mutex_t mu;
 	/* protected by mu */
 	struct fsg_node **htab;
+	struct fsg_node **itab;  /* by (dev, ino), FSG_ITAB buckets */
 	size_t hsize, hcount;
 	struct fsg_node lru; /* sentinel: lru.lru_next is the most recent */
 	unsigned nfds;
@@ -105,6 +108,9 @@ void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
  * of parent, with nlookup 1; never hashed. */
 int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
 		   const struct stat *st, struct fsg_node **out);
+/* Tell the kernel that the attributes of n's other names (hard links)
+ * changed: nodes are per name, so it cannot know. Attributes only. */
+void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n);
 /* Borrow the node's O_PATH fd for one operation; fsg_put() returns it. */
 int fsg_get_fd(struct fsg *fs, struct fsg_node *n);
 void fsg_put(struct fsg *fs, struct fsg_node *n);

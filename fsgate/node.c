@@ -90,6 +90,46 @@ static void hremove(struct fsg *fs, struct fsg_node *n)
 	fs->hcount--;
 }
 
+/* ---- (dev, ino) index (under mu) ---- */
+
+static size_t ikey(dev_t dev, ino_t ino)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) ^ dev) & (FSG_ITAB - 1);
+}
+
+static void iinsert(struct fsg *fs, struct fsg_node *n)
+{
+	size_t b = ikey(n->dev, n->ino);
+	n->inext = fs->itab[b];
+	fs->itab[b] = n;
+}
+
+static void iremove(struct fsg *fs, struct fsg_node *n)
+{
+	for (struct fsg_node **pp = &fs->itab[ikey(n->dev, n->ino)]; *pp;
+	     pp = &(*pp)->inext)
+		if (*pp == n) {
+			*pp = n->inext;
+			break;
+		}
+}
+
+void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n)
+{
+	fuse_ino_t ids[32];
+	size_t k = 0;
+	if (!fs->se)
+		return;
+	pthread_mutex_lock(&fs->mu);
+	for (struct fsg_node *o = fs->itab[ikey(n->dev, n->ino)]; o && k < 32; o = o->inext)
+		if (o != n && o->dev == n->dev && o->ino == n->ino && o != &fs->root)
+			ids[k++] = (fuse_ino_t)(uintptr_t)o;
+	pthread_mutex_unlock(&fs->mu);
+	/* A node forgotten meanwhile is unknown to the kernel: harmless. */
+	for (size_t i = 0; i < k; i++)
+		fuse_lowlevel_notify_inval_inode(fs->se, ids[i], -1, 0);
+}
+
 /* ---- LRU of cached fds (under mu) ---- */
 
 static void lru_unlink(struct fsg_node *n)
@@ -150,6 +190,7 @@ static void node_free_locked(struct fsg *fs, struct fsg_node *n)
 	       n->users == 0) {
 		struct fsg_node *parent = n->parent;
 		hremove(fs, n);
+		iremove(fs, n);
 		if (n->fd >= 0) {
 			lru_unlink(n);
 			close(n->fd);
@@ -214,7 +255,8 @@ int fsg_nodes_init(struct fsg *fs, int rootfd)
 		return -errno;
 	pthread_mutex_init(&fs->mu, NULL);
 	fs->lru.lru_next = fs->lru.lru_prev = &fs->lru;
-	if (htab_grow(fs) < 0)
+	fs->itab = calloc(FSG_ITAB, sizeof *fs->itab);
+	if (!fs->itab || htab_grow(fs) < 0)
 		return -ENOMEM;
 	struct fsg_node *r = &fs->root;
 	r->name = strdup("");
@@ -482,6 +524,7 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	fresh->nlookup = 1;
 	parent->nchild++;
 	hinsert(fs, fresh);
+	iinsert(fs, fresh);
 	node_set_fd(fs, fresh, fd);
 	fd = -1;
 	pthread_mutex_unlock(&fs->mu);
@@ -510,6 +553,7 @@ int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
 	pthread_mutex_lock(&fs->mu);
 	n->nlookup = 1;
 	parent->nchild++;
+	iinsert(fs, n);
 	node_set_fd(fs, n, pfd); /* not evictable without a handle: unhashed */
 	pthread_mutex_unlock(&fs->mu);
 	*out = n;

@@ -187,6 +187,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	int r = fd < 0 ? fd : do_setattr(req, fs, n, fd, attr, valid, fi);
 	if (r == 0 && fstat(fd, &st) < 0)
 		r = -errno;
+	if (r == 0 && st.st_nlink > 1 && !S_ISDIR(st.st_mode))
+		fsg_inval_siblings(fs, n);
 	fsg_put(fs, n);
 	if (r < 0)
 		fuse_reply_err(req, -r);
@@ -347,6 +349,16 @@ static int check_name(struct fsg *fs, struct fsg_caller *c, struct fsg_node *p,
 	return fsg_check(fs, c, &rc);
 }
 
+/* The other names of a file that lost one (nlink changed). */
+static void inval_by_id(struct fsg *fs, dev_t dev, ino_t ino)
+{
+	struct fsg_node probe;
+	memset(&probe, 0, sizeof probe);
+	probe.dev = dev;
+	probe.ino = ino;
+	fsg_inval_siblings(fs, &probe);
+}
+
 static int do_remove(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 		     const char *name, bool dir)
 {
@@ -364,6 +376,8 @@ static int do_remove(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 			       MS_DELETE, &st, dir, NULL);
 	if (r == 0 && unlinkat(pfd, name, dir ? AT_REMOVEDIR : 0) < 0)
 		r = -errno;
+	if (r == 0 && !dir && st.st_nlink > 1)
+		inval_by_id(fs, st.st_dev, st.st_ino);
 	if (r == 0)
 		fsg_unhash_child(fs, p, name);
 	fsg_put(fs, p);
@@ -458,6 +472,7 @@ static int do_link(fuse_req_t req, struct fsg *fs, struct fsg_node *n, int fd,
 	if (fs->se)
 		fuse_lowlevel_notify_inval_inode(fs->se, n == &fs->root ? FUSE_ROOT_ID
 						 : (fuse_ino_t)(uintptr_t)n, -1, 0);
+	fsg_inval_siblings(fs, n);
 	return 0;
 }
 

@@ -59,6 +59,14 @@ EOF
 	[ "$(stat -c %h "$M/g")" = 2 ]
 	echo y >>"$M/g"
 	[ "$(cat "$S/f")" = "$(printf 'x\ny')" ]
+	# the other name sees attribute changes made through this one
+	stat "$M/f" >/dev/null
+	chmod 600 "$M/g"
+	[ "$(stat -c %a "$M/f")" = 600 ]
+	ln "$M/f" "$M/h"
+	[ "$(stat -c %h "$M/g")" = 3 ]
+	rm "$M/h"
+	[ "$(stat -c %h "$M/f")" = 2 ]
 }
 
 @test "mirror: fallocate, hole punching, SEEK_DATA/SEEK_HOLE, files over 4 GiB" {
