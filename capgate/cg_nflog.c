@@ -23,6 +23,9 @@
 struct cg_nflog {
 	struct mnl_socket *nl;
 	unsigned seq;
+	struct audit_sink *sink; /* for packet_cb, during cg_nflog_read */
+	cg_nflog_want want;
+	void *arg;
 	char buf[1 << 16];
 };
 
@@ -94,7 +97,7 @@ static int attr_cb(const struct nlattr *a, void *data)
 
 static int packet_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct audit_sink *sink = data;
+	struct cg_nflog *l = data;
 	const struct nlattr *tb[NFULA_MAX + 1] = { 0 };
 	if ((nlh->nlmsg_type & 0xff) != NFULNL_MSG_PACKET)
 		return MNL_CB_OK;
@@ -106,20 +109,25 @@ static int packet_cb(const struct nlmsghdr *nlh, void *data)
 	struct ng_logged lg;
 	if (ng_nflog_decode(mnl_attr_get_str(tb[NFULA_PREFIX]), ph->hook,
 			    mnl_attr_get_payload(tb[NFULA_PAYLOAD]),
-			    mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &lg) == 0) {
+			    mnl_attr_get_payload_len(tb[NFULA_PAYLOAD]), &lg) == 0 &&
+	    (!l->want || l->want(lg.profile, l->arg))) {
 		ng_logged_event(&lg, &ev);
-		audit_emit(sink, &ev);
+		audit_emit(l->sink, &ev);
 	}
 	return MNL_CB_OK;
 }
 
-void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink)
+void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink,
+		   cg_nflog_want want, void *arg)
 {
+	l->sink = sink;
+	l->want = want;
+	l->arg = arg;
 	for (int i = 0; i < 64; i++) {
 		ssize_t n = mnl_socket_recvfrom(l->nl, l->buf, sizeof l->buf);
 		if (n <= 0)
 			return;
-		mnl_cb_run(l->buf, (size_t)n, 0, 0, packet_cb, sink);
+		mnl_cb_run(l->buf, (size_t)n, 0, 0, packet_cb, l);
 	}
 }
 

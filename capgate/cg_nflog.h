@@ -10,6 +10,7 @@
 #ifndef CAPGATE_CG_NFLOG_H
 #define CAPGATE_CG_NFLOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,12 @@
 struct cg_nflog;
 int cg_nflog_open(struct cg_nflog **out);
 int cg_nflog_fd(const struct cg_nflog *l);
-/* Read what is pending and emit it. */
-void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink);
+/* Read what is pending and emit the lines whose profile `want` accepts
+ * (NULL: all). The group is shared by every confined cgroup of the host:
+ * the launcher keeps the lines of its own profiles. */
+typedef bool (*cg_nflog_want)(const char *profile, void *arg);
+void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink,
+		   cg_nflog_want want, void *arg);
 void cg_nflog_close(struct cg_nflog *l);
 
 #endif

@@ -582,6 +582,23 @@ static void init_main(struct launch *L, int nsfd)
 
 /* ---- the launcher's loop ---- */
 
+static bool ours_base(const char *profile, void *arg)
+{
+	return strcmp(profile, profile_name(arg)) == 0;
+}
+
+/* Is a packet line's profile one of this instance's? */
+static bool ours(const char *profile, void *arg)
+{
+	const struct cg_super *S = arg;
+	if (strcmp(profile, profile_name(S->base)) == 0)
+		return true;
+	for (unsigned i = 0; i < S->nlabels; i++)
+		if (strcmp(profile, profile_name(S->labels[i])) == 0)
+			return true;
+	return false;
+}
+
 static int supervise(struct launch *L, int sigfd)
 {
 	struct cg_super S = { .listener = -1 };
@@ -615,7 +632,7 @@ static int supervise(struct launch *L, int sigfd)
 		if (p[3].revents & POLLIN)
 			cg_super_handle(&S);
 		if (p[5].revents & POLLIN)
-			cg_nflog_read(L->nflog, L->audit);
+			cg_nflog_read(L->nflog, L->audit, ours, &S);
 		if (p[3].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			close(S.listener);
 			S.listener = -1;
@@ -690,7 +707,7 @@ static void cleanup(struct launch *L)
 		cg_destroy(L->cgroot, L->inst, detach_cb);
 	}
 	if (L->nflog) {
-		cg_nflog_read(L->nflog, L->audit); /* the last packets' lines */
+		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr); /* last lines */
 		cg_nflog_close(L->nflog);
 	}
 	if (L->audit)

@@ -397,3 +397,62 @@ EOF
 	run script -qec "$CAPGATE exec --policy $W/pol --profile tty -- $W/helper tiocsti" /dev/null
 	[[ "$output" == *"fail EPERM"* ]]
 }
+
+@test "systemd's NOTIFY_SOCKET reaches the notify socket from inside" {
+	command -v systemd-notify >/dev/null || skip "no systemd-notify"
+	cat >"$W/pol/notify" <<EOF
+#include <tunables/global>
+profile notify {
+  #include <abstractions/base>
+  /usr/bin/systemd-notify mrix,
+  network unix dgram,
+}
+EOF
+	python3 -c 'import socket,sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(10)
+open(sys.argv[2], "w").write(s.recv(100).decode())' "$W/notify.sock" "$W/got" &
+	PIDS+=($!)
+	for _ in $(seq 50); do [ -S "$W/notify.sock" ] && break; sleep 0.05; done
+	NOTIFY_SOCKET="$W/notify.sock" run cx notify /usr/bin/systemd-notify --ready
+	[ "$status" -eq 0 ]
+	for _ in $(seq 50); do [ -s "$W/got" ] && break; sleep 0.05; done
+	grep -q READY=1 "$W/got"
+}
+
+@test "after px, network rules and rlimits are the target's" {
+	local p1=18390 p2=18391
+	cp "$W/helper" "$W/helper2"
+	cat >"$W/pol/net" <<EOF
+#include <tunables/global>
+profile netfrom {
+  #include <abstractions/base>
+  network inet stream,
+  $W/helper mrix,
+  $W/helper2 px -> netto,
+}
+profile netto {
+  #include <abstractions/base>
+  network inet stream peer=(ip=127.0.0.1 port=$p1),
+  set rlimit nofile <= 50,
+  $W/helper2 mr,
+}
+EOF
+	for p in $p1 $p2; do
+		python3 -c 'import socket,sys,time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
+		PIDS+=($!)
+	done
+	for p in $p1 $p2; do
+		for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
+	done
+	run cx netfrom "$W/helper" connect $p2
+	[ "$output" = ok ]
+	run cx netfrom "$W/helper" exec "$W/helper2" connect $p1
+	[ "$output" = ok ]
+	run cx netfrom "$W/helper" exec "$W/helper2" connect $p2
+	[ "$output" = "fail ECONNREFUSED" ]
+	grep -q "operation=\"connect\" class=\"net\".*profile=\"netto\".*fport=$p2" "$LOG"
+	run cx netfrom "$W/helper" exec "$W/helper2" nofile
+	[ "$output" = "50 50" ]
+}

@@ -37,6 +37,12 @@ int main(int argc, char **argv)
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return report(s < 0 ? -1 : bind(s, (struct sockaddr *)&a, sizeof a));
 	}
+	if (!strcmp(cmd, "connect")) { /* connect 127.0.0.1:PORT */
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(arg)) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return report(s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof a));
+	}
 	if (!strcmp(cmd, "read")) {
 		int fd = open(arg, O_RDONLY);
 		return report(fd);
@@ -72,6 +78,6 @@ int main(int argc, char **argv)
 		execv(argv[2], argv + 2);
 		return report(-1);
 	}
-	fprintf(stderr, "usage: exec_helper bind|read|chown|nofile|userns|mount|clone3|tiocsti|pid|exec\n");
+	fprintf(stderr, "usage: exec_helper bind|connect|read|chown|nofile|userns|mount|clone3|tiocsti|pid|exec\n");
 	return 2;
 }
