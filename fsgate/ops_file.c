@@ -127,6 +127,14 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 		r = pfd;
 		goto out;
 	}
+	/* The kernel thought the name absent; if it exists after all (made
+	 * beside fsgate meanwhile), this is a plain open, decided as one. */
+	struct stat est;
+	if (!(flags & O_EXCL) && fstatat(pfd, name, &est, AT_SYMLINK_NOFOLLOW) == 0) {
+		*existed = true;
+		r = 0;
+		goto out;
+	}
 	r = fsg_path(fs, p, name, false, path, sizeof path);
 	if (r < 0)
 		goto out;

@@ -410,3 +410,12 @@ EOF
 	start_fsgate
 	cat "$M/n/file" "$M/r/secret" >/dev/null
 }
+
+@test "fsgate: O_CREAT on a name that appeared beside fsgate is a plain open" {
+	start_fsgate
+	# the kernel caches the absence of r/late for a while
+	! cat "$M/r/late" 2>/dev/null
+	echo late >"$S/r/late"
+	python3 -c "import os; os.close(os.open('$M/r/late', os.O_RDONLY | os.O_CREAT))"
+	! grep -q "name=\"$S/r/late\"" "$T/log"
+}
