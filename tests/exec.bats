@@ -456,3 +456,23 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
 	run cx netfrom "$W/helper" exec "$W/helper2" nofile
 	[ "$output" = "50 50" ]
 }
+
+@test "if fsgate dies the sandbox fails closed (ENOTCONN), and still ends cleanly" {
+	echo data >"$W/data/f"
+	"$CAPGATE" exec --policy "$W/pol" --profile foo -- /usr/bin/dash -c \
+		"while cat $W/data/f >/dev/null 2>&1; do :; done; cat $W/data/f; exit 3" >"$W/out" 2>&1 &
+	local l=$!
+	PIDS+=("$l")
+	local fs=""
+	for _ in $(seq 100); do
+		fs=$(pgrep -f "fsgate --policy $W/pol") && break
+		sleep 0.05
+	done
+	[ -n "$fs" ]
+	sleep 0.2
+	kill -9 $fs
+	local st=0
+	wait "$l" || st=$?
+	[ "$st" -eq 3 ]
+	grep -q "Transport endpoint is not connected" "$W/out"
+}
