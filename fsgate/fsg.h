@@ -84,6 +84,7 @@ struct fsg {
 	size_t prefix_len;
 	struct fsg_node root;
 	bool handles; /* name_to_handle_at/open_by_handle_at usable */
+	unsigned lock_waiters; /* threads waiting for a lock; atomic */
 
 	pthread_mutex_t mu;
 	/* protected by mu */

@@ -327,10 +327,16 @@ static void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
  * got a signal), so a lock deadlock (OFD locks have no EDEADLK detection)
  * ends like a POSIX one interrupted by a timer. */
 struct lock_wait {
+	struct fsg *fs;
 	fuse_req_t req;
 	int fd;
 	struct flock lk;
 };
+
+/* A bound on waiting threads, so a confined program cannot make the daemon
+ * spawn threads without limit; past it a blocking lock fails with ENOLCK
+ * (fcntl(2): "the lock table is full"). */
+#define MAX_LOCK_WAITERS 256
 
 static void *lock_waiter(void *arg)
 {
@@ -357,24 +363,36 @@ static void *lock_waiter(void *arg)
 	}
 	close(w->fd);
 	fuse_reply_err(w->req, r);
+	__atomic_sub_fetch(&w->fs->lock_waiters, 1, __ATOMIC_RELAXED);
 	free(w);
 	return NULL;
 }
 
-static int start_lock_wait(fuse_req_t req, int fd, const struct flock *lk)
+static int start_lock_wait(struct fsg *fs, fuse_req_t req, int fd,
+			   const struct flock *lk)
 {
+	unsigned *waiters = &fs->lock_waiters;
+	if (__atomic_add_fetch(waiters, 1, __ATOMIC_RELAXED) > MAX_LOCK_WAITERS) {
+		__atomic_sub_fetch(waiters, 1, __ATOMIC_RELAXED);
+		return -ENOLCK;
+	}
 	struct lock_wait *w = malloc(sizeof *w);
 	pthread_attr_t attr;
 	pthread_t t;
-	if (!w)
+	if (!w) {
+		__atomic_sub_fetch(waiters, 1, __ATOMIC_RELAXED);
 		return -ENOMEM;
+	}
 	/* Our own reference to the owner's open file description: its fd
 	 * may be closed (flush) while we wait; the locks live on. */
 	w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (w->fd < 0) {
+		int e = errno;
 		free(w);
-		return -errno;
+		__atomic_sub_fetch(waiters, 1, __ATOMIC_RELAXED);
+		return -e;
 	}
+	w->fs = fs;
 	w->req = req;
 	w->lk = *lk;
 	pthread_attr_init(&attr);
@@ -385,6 +403,7 @@ static int start_lock_wait(fuse_req_t req, int fd, const struct flock *lk)
 	if (e) {
 		close(w->fd);
 		free(w);
+		__atomic_sub_fetch(waiters, 1, __ATOMIC_RELAXED);
 		return -e;
 	}
 	return 0;
@@ -407,7 +426,7 @@ static void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		if (fcntl(fd, F_OFD_SETLK, lock) < 0) {
 			r = -errno;
 			if (sleep && (r == -EAGAIN || r == -EACCES)) {
-				r = start_lock_wait(req, fd, lock);
+				r = start_lock_wait(fs, req, fd, lock);
 				if (r == 0)
 					return; /* the waiter replies */
 			}
