@@ -279,8 +279,10 @@ static int respond(struct cg_super *s, uint64_t id, int error, bool cont)
 /* ---- transitions ---- */
 
 struct trans {
-	const struct profile *to; /* NULL: unconfined */
+	const struct profile *from; /* the caller's profile; NULL: the launcher's child */
+	const struct profile *to;   /* NULL: unconfined */
 	bool scrub;
+	bool window;                /* moved out of its cgroup while the kernel execs */
 	char path[PATH_MAX];      /* the program decided on */
 	bool script;              /* "#!": the kernel runs an interpreter */
 };
@@ -434,8 +436,8 @@ static int apply_transition(struct cg_super *s, pid_t pid, const struct trans *t
 		return r;
 	if ((r = cg_move(s->cgroot, rel, pid)) < 0)
 		return r;
-	if (!t->to)
-		return 0;
+	if (!t->to || (t->to == t->from && !t->scrub))
+		return 0; /* ix: back where it was, nothing else changes */
 	const struct rlimit_rule *rl;
 	size_t nrl = profile_rlimits(t->to, &rl);
 	struct cg_err e;
@@ -466,7 +468,7 @@ static int apply_transition(struct cg_super *s, pid_t pid, const struct trans *t
 
 /* Let the exec run under our eye; see cg_super.h. */
 static int transition(struct cg_super *s, const struct seccomp_notif *n,
-		      const struct trans *t)
+		      struct trans *t)
 {
 	pid_t tid = (pid_t)n->pid;
 	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
@@ -479,8 +481,23 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 	 * left attached would keep its exit from its real parent. If the
 	 * answer fails, the caller is being killed: the loop reaps it. */
 	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-	respond(s, n->id, 0, true);
 	pid_t tgid = (pid_t)status_field(tid, "Tgid", 0, 10), w = tid;
+	/* The kernel opens the program and its ELF interpreter (ld.so) as
+	 * the caller, with FMODE_EXEC. AppArmor does not check those opens
+	 * (apparmor_file_open leaves exec opens to its bprm hook, which
+	 * decided above, like us); fsgate would ask x of ld.so. So for the
+	 * exec itself a single-threaded caller (blocked in execve: no code of
+	 * its own runs) waits outside its cgroup; the exec stop puts it in the
+	 * target's, a failed exec back in its own. */
+	char from[512];
+	t->window = false;
+	if (t->from && status_field(tid, "Threads", 0, 10) == 1 &&
+	    cgroup_for(s, t->from, from, sizeof from) == 0) {
+		char ux[512];
+		cgroup_for(s, NULL, ux, sizeof ux);
+		t->window = cg_move(s->cgroot, ux, tgid) == 0;
+	}
+	respond(s, n->id, 0, true);
 	for (;;) {
 		int st;
 		pid_t got = waitpid(w, &st, __WALL);
@@ -513,7 +530,14 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 			return 0;
 		}
 		if (ev == PTRACE_EVENT_STOP) {
-			/* The exec failed (or a group stop): nothing changes. */
+			/* The exec failed (or a group stop): back to its own
+			 * cgroup, or it must not run at all. */
+			if (t->window && cg_move(s->cgroot, from, got) < 0) {
+				kill(got, SIGKILL);
+				w = got;
+				ptrace(PTRACE_CONT, got, 0, 0);
+				continue;
+			}
 			ptrace(PTRACE_DETACH, got, 0, 0);
 			return 0;
 		}
@@ -594,6 +618,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	s->nexec++;
 	if (who == WHO_INITIAL) {
 		/* The launcher's own child: its first exec enters the profile. */
+		t.from = NULL;
 		t.to = s->base;
 		t.scrub = false;
 		transition(s, n, &t);
@@ -623,14 +648,16 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		log_file(s, AUDIT_AUDIT, "exec", label, t.path, x->target, NULL, tid,
 			 "x", fsuid, st.st_uid);
 	t.scrub = x->flags & XF_SCRUB;
+	t.from = cur;
 	switch (x->type) {
 	case XT_PROFILE:
 	case XT_CHILD:
 		t.to = find_target(s, cur, x, t.path);
 		if (!t.to) {
 			if (x->flags & XF_FALLBACK_IX) {
-				respond(s, n->id, 0, true);
-				return;
+				t.to = cur;
+				t.scrub = false;
+				break;
 			}
 			if (!(x->flags & XF_FALLBACK_UX)) {
 				log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec",
@@ -646,12 +673,9 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		t.to = NULL;
 		break;
 	default: /* ix, or an x mode without a transition */
-		respond(s, n->id, 0, true);
-		return;
-	}
-	if (t.to == cur && !t.scrub) {
-		respond(s, n->id, 0, true);
-		return;
+		t.to = cur;
+		t.scrub = false;
+		break;
 	}
 	transition(s, n, &t);
 }

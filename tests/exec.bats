@@ -414,6 +414,7 @@ open(sys.argv[2], "w").write(s.recv(100).decode())' "$W/notify.sock" "$W/got" &
 	PIDS+=($!)
 	for _ in $(seq 50); do [ -S "$W/notify.sock" ] && break; sleep 0.05; done
 	NOTIFY_SOCKET="$W/notify.sock" run cx notify /usr/bin/systemd-notify --ready
+	echo "$output"; cat "$LOG"
 	[ "$status" -eq 0 ]
 	for _ in $(seq 50); do [ -s "$W/got" ] && break; sleep 0.05; done
 	grep -q READY=1 "$W/got"
