@@ -149,6 +149,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->argv = argv + optind;
 	const char *nf = getenv("CAPGATE_NO_FSGATE");
 	o->no_fsgate = nf && strcmp(nf, "1") == 0;
+	if (o->no_fsgate)
+		msg("warning: CAPGATE_NO_FSGATE=1: the host's / is bound as it is, "
+		    "file rules are NOT enforced (for measurements only)");
 	return 0;
 }
 
