@@ -80,6 +80,7 @@ struct launch {
 	struct cg_nflog *nflog; /* netgate's denials, or NULL */
 	pid_t self;
 	pid_t fsgate, init;
+	pid_t warm;      /* warm_migration()'s child, reaped in cleanup */
 	int fsgate_pidfd, init_pidfd;
 	int sock[2];     /* program -> launcher: the seccomp listener */
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
@@ -276,6 +277,25 @@ static int attach_cb(const char *rel, const struct profile *pr)
 	return r;
 }
 
+/* The first cgroup migration after a quiet spell waits for an RCU grace
+ * period (cgroup_threadgroup_rwsem's rcu_sync: ~10 ms); later ones while
+ * it is warm cost microseconds. The program's move at its exec stop is on
+ * the start-up path, so a throwaway child pays that wait now, in parallel
+ * with fsgate's start, by moving itself to the instance's .ux cgroup. */
+static void warm_migration(struct launch *L)
+{
+	char rel[200];
+	snprintf(rel, sizeof rel, "%s%s", L->inst, CG_UX_SUFFIX);
+	if (cg_mkdir(L->cgroot, rel) < 0)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		cg_move(L->cgroot, rel, 0);
+		_exit(0);
+	}
+	L->warm = pid > 0 ? pid : 0;
+}
+
 static int setup_cgroup(struct launch *L)
 {
 	int r;
@@ -289,6 +309,7 @@ static int setup_cgroup(struct launch *L)
 		return -1;
 	}
 	L->cg_made = true;
+	warm_migration(L);
 	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED)) {
 		r = attach_cb(L->inst, L->pr);
 		if (r < 0) {
@@ -703,6 +724,8 @@ static void cleanup(struct launch *L)
 	cg_bpf_free(&L->bpf_net);
 	cg_bpf_free(&L->bpf_own);
 	mark("fsgate reaped");
+	if (L->warm > 0)
+		waitpid(L->warm, NULL, 0);
 	if (L->cg_made) {
 		char ux[200];
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
