@@ -62,6 +62,7 @@ else
 	row "bwrap" "(not installed)"
 fi
 startup "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+CAPGATE_NO_FSGATE=1 startup "capgate exec, without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 
 # A C build: 200 small translation units and a link, make -j2.
 mkdir -p "$W/src"
@@ -93,6 +94,9 @@ echo "# workloads (one run each, warm caches)"
 build >/dev/null 2>&1
 timeit "C build, unconfined" bash -c build
 timeit "C build, capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
+# The same without fsgate (host / bound as is): the launcher's own share
+# (exec and mmap supervision, namespaces, seccomp, cgroups).
+CAPGATE_NO_FSGATE=1 timeit "C build, capgate exec without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
 
 # git status on 20,000 files.
 mkdir -p "$W/repo"
@@ -109,3 +113,4 @@ export -f gs
 gs >/dev/null
 timeit "git status (20,000 files), unconfined" bash -c gs
 timeit "git status (20,000 files), capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
+CAPGATE_NO_FSGATE=1 timeit "git status, capgate exec without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
