@@ -60,11 +60,10 @@ static int start_time(pid_t pid, unsigned long long *out)
 	int r = read_text(path, buf, sizeof buf);
 	if (r < 0)
 		return r;
-	char *p = strrchr(buf, ')');
+	char *p = strrchr(buf, ')'); /* the end of field 2 */
 	if (!p)
 		return -EINVAL;
-	p++;
-	for (int field = 2; field < 22; field++) {
+	for (int field = 2; field < 22; field++) { /* to the space before 22 */
 		p = strchr(p + 1, ' ');
 		if (!p)
 			return -EINVAL;

@@ -325,15 +325,18 @@ profile pyserve {
   @{PROC}/@{pid}/** r,
 }
 EOF
-	for p in $p1 $p2; do
+	serve() {
 		"$CAPGATE" exec --policy "$W/pol" --profile pyserve --log "$LOG" -- \
-			/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$p" >"$W/srv$p" 2>&1 &
+			/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$1" >"$W/srv$1" 2>&1 &
 		PIDS+=($!)
-	done
+	}
 	get() { python3 -c 'import sys,urllib.request as u
 try: print(u.urlopen(sys.argv[1], timeout=3).read().decode().strip())
 except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1"; }
+	serve $p1
 	for _ in $(seq 100); do [ "$(get http://127.0.0.1:$p1/index.txt)" = public ] && break; sleep 0.1; done
+	serve $p2
+	for _ in $(seq 100); do grep -q "Serving\|Error" "$W/srv$p2" && break; sleep 0.1; done
 	echo "== $p1" && cat "$W/srv$p1" && echo "== $p2" && cat "$W/srv$p2" && cat "$LOG" # shown when the test fails
 	[ "$(get http://127.0.0.1:$p1/index.txt)" = public ]
 	[ "$(get http://127.0.0.1:$p1/secret.txt)" = "error 404" ]

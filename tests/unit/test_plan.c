@@ -146,6 +146,28 @@ static void test_labels(void)
 	char id[64];
 	CHECK(cg_instance_id(getpid(), id, sizeof id) == 0 &&
 	      cg_parse_id(id, &pid, &st) == 0 && pid == getpid(), "own id %s", id);
+	/* the start time is field 22 of /proc/self/stat (a stable number; a
+	 * wrong field such as vsize changes as the process allocates, and
+	 * another launcher would take a live instance for a stale one) */
+	FILE *f = fopen("/proc/self/stat", "r");
+	char sbuf[1024] = "";
+	if (f) {
+		if (!fgets(sbuf, sizeof sbuf, f))
+			sbuf[0] = '\0';
+		fclose(f);
+	}
+	char *rp = strrchr(sbuf, ')');
+	unsigned long long want = 0;
+	CHECK(rp && sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u "
+			   "%*d %*d %*d %*d %*d %*d %llu", &want) == 1, "parse stat");
+	CHECK(st == want, "start time %llu, want field 22 = %llu", st, want);
+	void *grow = malloc(64 << 20);
+	if (grow)
+		memset(grow, 1, 1 << 20);
+	char id2[64];
+	CHECK(cg_instance_id(getpid(), id2, sizeof id2) == 0 && strcmp(id, id2) == 0,
+	      "the id does not change as memory grows: %s vs %s", id, id2);
+	free(grow);
 }
 
 static void test_scrub(void)
