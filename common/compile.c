@@ -29,6 +29,7 @@ void profile_free(struct profile *pr)
 	dfa_free(pr->file);
 	free(pr->perms);
 	dfa_free(pr->link);
+	dfa_free(pr->kid_attach);
 	free(pr->lperms);
 	free(pr->strings);
 	for (size_t i = 0; i < pr->nkids; i++)
@@ -206,7 +207,6 @@ static struct profile *compile_profile(struct ast *a, struct ast_profile *ap,
 /* ---- attachments ---- */
 
 struct actx {
-	struct policy *p;
 	int *spec;
 };
 
@@ -231,21 +231,24 @@ static int literal_chars(const char *g)
 	return n;
 }
 
-int policy_build_attach(struct policy *p, struct diags *d);
-int policy_build_attach(struct policy *p, struct diags *d)
+/* One DFA over the attachments of v[0..n): accept = 1 + index of the most
+ * specific profile; *out stays NULL when none has an attachment. */
+static int build_attach_dfa(struct profile *const *v, size_t n, struct dfa **out,
+			    struct diags *d)
 {
 	struct dfa_builder *b = dfa_builder_new();
-	struct actx c = { p, calloc(p->nprofiles + 1, sizeof(int)) };
+	struct actx c = { calloc(n + 1, sizeof(int)) };
 	char err[256];
 	size_t col;
 	bool any = false;
+	*out = NULL;
 	if (!b || !c.spec) {
 		dfa_builder_free(b);
 		free(c.spec);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < p->nprofiles; i++) {
-		const char *at = p->profiles[i]->attach;
+	for (size_t i = 0; i < n; i++) {
+		const char *at = v[i]->attach;
 		if (!at || at[0] == ':')
 			continue;
 		c.spec[i] = literal_chars(at);
@@ -253,12 +256,31 @@ int policy_build_attach(struct policy *p, struct diags *d)
 			any = true;
 	}
 	int rc = 0;
-	if (any && dfa_build(b, combine_attach, &c, &p->attach, err, sizeof(err)) < 0) {
+	if (any && dfa_build(b, combine_attach, &c, out, err, sizeof(err)) < 0) {
 		diag_add(d, NULL, 0, "attachments: %s", err);
 		rc = -EINVAL;
 	}
 	dfa_builder_free(b);
 	free(c.spec);
+	return rc;
+}
+
+/* The attachment DFAs of the top-level profiles and of every profile's
+ * children (for cx without a name); also run after loading a cache. */
+static int build_kid_attach(struct profile *pr, struct diags *d)
+{
+	int rc = pr->nkids ? build_attach_dfa(pr->kids, pr->nkids, &pr->kid_attach, d) : 0;
+	for (size_t i = 0; rc == 0 && i < pr->nkids; i++)
+		rc = build_kid_attach(pr->kids[i], d);
+	return rc;
+}
+
+int policy_build_attach(struct policy *p, struct diags *d);
+int policy_build_attach(struct policy *p, struct diags *d)
+{
+	int rc = build_attach_dfa(p->profiles, p->nprofiles, &p->attach, d);
+	for (size_t i = 0; rc == 0 && i < p->nprofiles; i++)
+		rc = build_kid_attach(p->profiles[i], d);
 	return rc;
 }
 

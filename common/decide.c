@@ -66,6 +66,15 @@ const struct profile *policy_find_attach(const struct policy *p,
 	return a && a <= p->nprofiles ? p->profiles[a - 1] : NULL;
 }
 
+const struct profile *profile_child_attach(const struct profile *parent,
+					   const char *exec_path)
+{
+	if (!parent || !parent->kid_attach || !exec_path)
+		return NULL;
+	uint32_t a = dfa_match(parent->kid_attach, exec_path, strlen(exec_path));
+	return a && a <= parent->nkids ? parent->kids[a - 1] : NULL;
+}
+
 const char *profile_name(const struct profile *pr) { return pr->name; }
 uint32_t profile_flags(const struct profile *pr) { return pr->flags; }
 uint32_t profile_extra(const struct profile *pr) { return pr->extra; }

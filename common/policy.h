@@ -196,6 +196,11 @@ const struct profile *policy_find_attach(const struct policy *p,
 const struct profile *profile_child(const struct profile *parent,
 				    const char *name);
 
+/* The child profile of `parent` whose attachment matches an executable's
+ * path, most specific first (cx/Cx without "-> name"); NULL when none. */
+const struct profile *profile_child_attach(const struct profile *parent,
+					   const char *exec_path);
+
 const char *profile_name(const struct profile *pr); /* full name, "a//b" */
 uint32_t profile_flags(const struct profile *pr);   /* PF_* */
 uint32_t profile_extra(const struct profile *pr);   /* PX_* allowed classes */

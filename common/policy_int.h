@@ -30,6 +30,7 @@ struct profile {
 	size_t nstrings;
 	struct profile **kids;
 	size_t nkids;
+	struct dfa *kid_attach; /* exec path -> 1 + index of the best child */
 	struct profile *parent;
 };
 

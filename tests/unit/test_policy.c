@@ -102,6 +102,8 @@ static void test_decisions(void)
 		"  deny network inet6,\n"
 		"  set rlimit nofile <= 1024,\n"
 		"  ^hat { /hat/** r, }\n"
+		"  profile kid /usr/bin/k* { }\n"
+		"  profile kid2 /usr/bin/kk { }\n"
 		"}\n"
 		"profile helper { unix, }\n"
 		"profile everything { all, deny network inet6, }\n";
@@ -151,6 +153,11 @@ static void test_decisions(void)
 	const struct rlimit_rule *rl;
 	CHECK(profile_rlimits(pr, &rl) == 1 && rl[0].value == 1024, "rlimit");
 	CHECK(policy_find(p, "t//hat") != NULL, "hat by full name");
+	CHECK(profile_child_attach(pr, "/usr/bin/kx") == policy_find(p, "t//kid"),
+	      "child by attachment");
+	CHECK(profile_child_attach(pr, "/usr/bin/kk") == policy_find(p, "t//kid2"),
+	      "most specific child attachment");
+	CHECK(profile_child_attach(pr, "/usr/bin/x") == NULL, "no child attachment");
 	const struct profile *h = policy_find(p, "helper");
 	CHECK(h && decide_socket(h, AF_UNIX, SOCK_DGRAM, 0, &audit) == 0, "unix rule: unix sockets");
 	CHECK(h && decide_socket(h, AF_INET, SOCK_DGRAM, 0, &audit) == -EACCES, "unix rule: no inet");
