@@ -456,6 +456,8 @@ static const struct profile *find_target(struct cg_super *s, const struct profil
 		}
 		if (!c)
 			c = profile_child(cur, path);
+		if (!c) /* a child whose attachment matches, like upstream's cx */
+			c = profile_child_attach(cur, path);
 		return c;
 	}
 	if (x->target)
