@@ -147,7 +147,7 @@ static int populated(const char *dir)
 
 /* rmdir children first; `rel` is relative to root, for detach. */
 static void remove_tree(const char *root, const char *rel, cg_detach_fn detach,
-			int depth)
+			void *arg, int depth)
 {
 	char dir[4096];
 	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", root, rel) >= sizeof dir)
@@ -160,12 +160,12 @@ static void remove_tree(const char *root, const char *rel, cg_detach_fn detach,
 				continue;
 			char sub[4096];
 			if ((size_t)snprintf(sub, sizeof sub, "%s/%s", rel, e->d_name) < sizeof sub)
-				remove_tree(root, sub, detach, depth + 1);
+				remove_tree(root, sub, detach, arg, depth + 1);
 		}
 		closedir(d);
 	}
 	if (detach)
-		detach(rel);
+		detach(arg, rel);
 	/* A cgroup whose last process just died can stay busy for a moment. */
 	for (int i = 0; i < 200 && rmdir(dir) < 0 && errno == EBUSY; i++) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
@@ -173,7 +173,7 @@ static void remove_tree(const char *root, const char *rel, cg_detach_fn detach,
 	}
 }
 
-int cg_destroy(const char *root, const char *rel, cg_detach_fn detach)
+int cg_destroy(const char *root, const char *rel, cg_detach_fn detach, void *arg)
 {
 	char dir[4096], path[4200];
 	if ((size_t)snprintf(dir, sizeof dir, "%s/%s", root, rel) >= sizeof dir)
@@ -189,11 +189,11 @@ int cg_destroy(const char *root, const char *rel, cg_detach_fn detach)
 			nanosleep(&ts, NULL);
 		}
 	}
-	remove_tree(root, rel, detach, 0);
+	remove_tree(root, rel, detach, arg, 0);
 	return 0;
 }
 
-int cg_collect_stale(const char *root, cg_detach_fn detach)
+int cg_collect_stale(const char *root, cg_detach_fn detach, void *arg)
 {
 	char base[4096];
 	snprintf(base, sizeof base, "%s/%s", root, CG_DIR);
@@ -211,7 +211,7 @@ int cg_collect_stale(const char *root, cg_detach_fn detach)
 			continue; /* its launcher still runs */
 		char rel[512];
 		snprintf(rel, sizeof rel, "%s/%s", CG_DIR, e->d_name);
-		cg_destroy(root, rel, detach);
+		cg_destroy(root, rel, detach, arg);
 		n++;
 	}
 	closedir(d);

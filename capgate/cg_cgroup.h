@@ -36,8 +36,8 @@ int cg_root(char *out, size_t len);
 
 /* Remove instances whose launcher is gone: kill what runs there, let
  * `detach` (may be NULL) undo per-cgroup state, rmdir. Returns how many. */
-typedef void (*cg_detach_fn)(const char *cgpath_rel);
-int cg_collect_stale(const char *root, cg_detach_fn detach);
+typedef void (*cg_detach_fn)(void *arg, const char *cgpath_rel);
+int cg_collect_stale(const char *root, cg_detach_fn detach, void *arg);
 
 /* Create a directory below root (mode 0755); EEXIST is fine. */
 int cg_mkdir(const char *root, const char *rel);
@@ -47,7 +47,7 @@ int cg_move(const char *root, const char *rel, pid_t pid);
 
 /* Kill everything in root/rel and below (cgroup.kill), wait until empty
  * (bounded), then remove the directories bottom-up, calling detach on each
- * (relative path) before its rmdir. */
-int cg_destroy(const char *root, const char *rel, cg_detach_fn detach);
+ * (relative path, and arg) before its rmdir. */
+int cg_destroy(const char *root, const char *rel, cg_detach_fn detach, void *arg);
 
 #endif

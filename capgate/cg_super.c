@@ -304,7 +304,7 @@ static int cgroup_for(struct cg_super *s, const struct profile *to, char *rel,
 		return -E2BIG;
 	if ((r = cg_mkdir(s->cgroot, rel)) < 0)
 		return r;
-	if (s->attach && (r = s->attach(rel, to)) < 0)
+	if (s->attach && (r = s->attach(s->attach_arg, rel, to)) < 0)
 		return r;
 	s->labels[s->nlabels++] = to;
 	return 0;

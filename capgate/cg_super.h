@@ -32,7 +32,7 @@
 #include "audit.h"
 #include "policy.h"
 
-typedef int (*cg_attach_fn)(const char *cgrel, const struct profile *pr);
+typedef int (*cg_attach_fn)(void *arg, const char *cgrel, const struct profile *pr);
 
 #define CG_SUPER_MAX_LABELS 64
 
@@ -46,6 +46,7 @@ struct cg_super {
 	bool complain;                /* --complain */
 	bool drop_caps;               /* lower capabilities at transitions */
 	cg_attach_fn attach;          /* netgate for a new label cgroup, or NULL */
+	void *attach_arg;             /* attach's first argument */
 	/* label cgroups made so far (attached once) */
 	const struct profile *labels[CG_SUPER_MAX_LABELS];
 	unsigned nlabels;

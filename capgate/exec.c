@@ -50,6 +50,7 @@
 #include "capgate/cg_super.h"
 #include "capgate/exec.h"
 #include "netgate/netgate.h"
+#include <libmnl/libmnl.h>
 #include "netgate/ng_seccomp.h"
 
 #define EXIT_LAUNCH 125
@@ -77,6 +78,7 @@ struct launch {
 	bool cg_made, attached;
 	struct audit_sink *audit;
 	struct cg_nflog *nflog; /* netgate's denials, or NULL */
+	struct mnl_socket *nl;  /* netgate's socket for the instance's life */
 	pid_t self;
 	pid_t fsgate, init;
 	pid_t warm;      /* warm_migration()'s child, reaped in cleanup */
@@ -236,17 +238,71 @@ static int load_policy(struct launch *L)
 }
 
 /* netgate's calls are idempotent atomic transactions that retry when
- * another writer raced them, so launchers need no lock of their own. */
-static void detach_cb(const char *rel)
+ * another writer raced them, so launchers need no lock of their own. They
+ * go over one socket (L->nl), released by release_netlink(). */
+static void detach_cb(void *arg, const char *rel)
 {
-	ng_detach(rel); /* idempotent; fine for cgroups never attached */
+	struct launch *L = arg;
+	ng_detach_on(L->nl, rel); /* idempotent; fine for cgroups never attached */
 }
 
-static int attach_cb(const char *rel, const struct profile *pr)
+static int attach_cb(void *arg, const char *rel, const struct profile *pr)
 {
+	struct launch *L = arg;
 	if (profile_flags(pr) & (PF_COMPLAIN | PF_UNCONFINED))
 		return 0;
-	return ng_attach(rel, pr);
+	return ng_attach_on(L->nl, rel, pr);
+}
+
+/* The last reference to a NETLINK_NETFILTER socket that sent a commit
+ * waits, in its release, for an RCU grace period (nf_tables' URELEASE
+ * handler flushes the work that frees committed transactions after
+ * synchronize_rcu(): ~10 ms). Everything the launcher asked for is done
+ * when the kernel acks it, so only that wait is left: a child takes over
+ * the last references and pays it, after the launcher has closed its
+ * copies (the child waits for the pipe to close). It holds nothing else
+ * (no stdio: a reader of our output sees EOF when we exit) and ends
+ * within the grace period. */
+static void release_netlink(struct launch *L)
+{
+	int fds[2] = { L->nl ? mnl_socket_get_fd(L->nl) : -1,
+		       L->nflog ? cg_nflog_fd(L->nflog) : -1 };
+	int p[2] = { -1, -1 };
+	if ((fds[0] >= 0 || fds[1] >= 0) && pipe2(p, O_CLOEXEC) == 0) {
+		pid_t pid = fork();
+		if (pid == 0) {
+			/* close everything but keep[], which is sorted */
+			int keep[3] = { fds[0], fds[1], p[0] }, from = 0;
+			for (int i = 0; i < 3; i++)
+				for (int j = i + 1; j < 3; j++)
+					if (keep[j] < keep[i]) {
+						int t = keep[i];
+						keep[i] = keep[j];
+						keep[j] = t;
+					}
+			for (int i = 0; i < 3; i++) {
+				if (keep[i] < from)
+					continue;
+				if (keep[i] > from)
+					syscall(SYS_close_range, (unsigned)from, (unsigned)keep[i] - 1, 0);
+				from = keep[i] + 1;
+			}
+			syscall(SYS_close_range, (unsigned)from, ~0U, 0);
+			char c;
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+			_exit(0);
+		}
+		close(p[0]);
+	}
+	ng_close(L->nl);
+	L->nl = NULL;
+	if (L->nflog) {
+		cg_nflog_close(L->nflog);
+		L->nflog = NULL;
+	}
+	if (p[1] >= 0)
+		close(p[1]); /* the child may go */
 }
 
 /* The first cgroup migration after a quiet spell waits for an RCU grace
@@ -275,7 +331,11 @@ static int setup_cgroup(struct launch *L)
 		msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
 		return -1;
 	}
-	cg_collect_stale(L->cgroot, detach_cb);
+	if ((r = ng_open(&L->nl)) < 0) {
+		msg("netgate: cannot open netlink: %s", strerror(-r));
+		return -1;
+	}
+	cg_collect_stale(L->cgroot, detach_cb, L);
 	if ((r = cg_mkdir(L->cgroot, L->inst)) < 0) {
 		msg("cannot create the instance cgroup: %s", strerror(-r));
 		return -1;
@@ -283,7 +343,7 @@ static int setup_cgroup(struct launch *L)
 	L->cg_made = true;
 	warm_migration(L);
 	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED)) {
-		r = attach_cb(L->inst, L->pr);
+		r = attach_cb(L, L->inst, L->pr);
 		if (r < 0) {
 			msg("netgate: cannot confine the network: %s", strerror(-r));
 			return -1;
@@ -606,6 +666,7 @@ static int supervise(struct launch *L, int sigfd)
 	S.complain = L->o.complain;
 	S.drop_caps = L->plan.drop_caps;
 	S.attach = attach_cb;
+	S.attach_arg = L;
 	if (cg_super_init(&S) < 0)
 		msg("warning: seccomp notifications unavailable");
 	/* who_is() compares with /proc/<pid>/cgroup's "0::/capgate/<id>". */
@@ -701,13 +762,11 @@ static void cleanup(struct launch *L)
 	if (L->cg_made) {
 		char ux[200];
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
-		cg_destroy(L->cgroot, ux, NULL);
-		cg_destroy(L->cgroot, L->inst, detach_cb);
+		cg_destroy(L->cgroot, ux, NULL, NULL);
+		cg_destroy(L->cgroot, L->inst, detach_cb, L);
 	}
-	if (L->nflog) {
-		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr); /* last lines */
-		cg_nflog_close(L->nflog);
-	}
+	if (L->nflog) /* last lines; the socket goes in release_netlink() */
+		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr);
 	if (L->audit)
 		audit_sink_close(L->audit);
 	policy_free(L->pol);
@@ -843,6 +902,7 @@ out:
 	if (sigfd >= 0)
 		close(sigfd);
 	cleanup(&L);
+	release_netlink(&L);
 	mark("cleaned up");
 	return status;
 }

@@ -41,12 +41,14 @@ struct change {
 	int drop_all;
 };
 
-static int apply(const char *root, const struct change *ch, struct ng_stats *stats)
+/* nl: the caller's socket, or NULL for one of our own. */
+static int apply(const char *root, const struct change *ch, struct ng_stats *stats,
+		 struct mnl_socket *caller_nl)
 {
-	struct mnl_socket *nl = NULL;
+	struct mnl_socket *nl = caller_nl;
 	struct ng_state st = { 0 };
 	struct ng_bind *want = NULL;
-	int r = ng_mnl_open(&nl);
+	int r = nl ? 0 : ng_mnl_open(&nl);
 	if (r < 0)
 		return r;
 	for (size_t tries = 1; tries <= MAX_TRIES; tries++) {
@@ -106,11 +108,13 @@ static int apply(const char *root, const struct change *ch, struct ng_stats *sta
 	}
 	free(want);
 	ng_state_clear(&st);
-	ng_mnl_close(nl);
+	if (!caller_nl)
+		ng_mnl_close(nl);
 	return r;
 }
 
-int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
+static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t n,
+		       struct ng_stats *stats)
 {
 	char root[4096];
 	int r = ng_cgroup_root(root, sizeof root);
@@ -148,7 +152,7 @@ int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
 	}
 	long t1 = now_us();
 	struct change ch = { .add = add, .nadd = n, .plans = plans, .nplans = np };
-	r = apply(root, &ch, stats);
+	r = apply(root, &ch, stats, nl);
 	if (stats)
 		stats->build_us += t1 - t0;
 	/* bind(2) itself: the cgroup's sock_addr programs (ng_bindbpf.h). */
@@ -165,13 +169,39 @@ out:
 	return r;
 }
 
+int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
+{
+	return attach_many(NULL, t, n, stats);
+}
+
 int ng_attach(const char *cgroup_path, const struct profile *pr)
 {
 	struct ng_target t = { cgroup_path, pr };
-	return ng_attach_many(&t, 1, NULL);
+	return attach_many(NULL, &t, 1, NULL);
+}
+
+int ng_attach_on(struct mnl_socket *nl, const char *cgroup_path, const struct profile *pr)
+{
+	struct ng_target t = { cgroup_path, pr };
+	return attach_many(nl, &t, 1, NULL);
+}
+
+int ng_open(struct mnl_socket **nl)
+{
+	return ng_mnl_open(nl);
+}
+
+void ng_close(struct mnl_socket *nl)
+{
+	ng_mnl_close(nl);
 }
 
 int ng_detach(const char *cgroup_path)
+{
+	return ng_detach_on(NULL, cgroup_path);
+}
+
+int ng_detach_on(struct mnl_socket *nl, const char *cgroup_path)
 {
 	char root[4096];
 	int r = ng_cgroup_root(root, sizeof root);
@@ -184,7 +214,7 @@ int ng_detach(const char *cgroup_path)
 	if (r < 0)
 		return r;
 	struct change ch = { .drop_id = cg.id, .drop_path = cg.rel };
-	r = apply(root, &ch, NULL);
+	r = apply(root, &ch, NULL, nl);
 	char dir[4096 + NG_CGROUP_PATH_MAX + 1];
 	snprintf(dir, sizeof dir, "%s%s", root, cg.rel);
 	int rb = ng_bind_detach(dir);
@@ -207,7 +237,7 @@ int ng_detach_all(void)
 	}
 	ng_state_clear(&st);
 	struct change ch = { .drop_all = 1 };
-	return apply(root, &ch, NULL);
+	return apply(root, &ch, NULL, NULL);
 }
 
 int ng_list(struct ng_state *st)

@@ -21,6 +21,19 @@ struct ng_state;
 int ng_attach(const char *cgroup_path, const struct profile *pr);
 int ng_detach(const char *cgroup_path);
 
+/* The same over a netlink socket the caller keeps across calls (ng_open).
+ * Why: the release of a NETLINK_NETFILTER socket after a commit waits for
+ * an RCU grace period (~10 ms; nf_tables' NETLINK_URELEASE handler flushes
+ * the work that frees committed transactions after synchronize_rcu()),
+ * while the commit itself is complete when the kernel acks it. A caller
+ * that must not wait (capgate exec) keeps one socket and picks the moment,
+ * and the process, that releases it. */
+struct mnl_socket;
+int ng_open(struct mnl_socket **nl);
+void ng_close(struct mnl_socket *nl);
+int ng_attach_on(struct mnl_socket *nl, const char *cgroup_path, const struct profile *pr);
+int ng_detach_on(struct mnl_socket *nl, const char *cgroup_path);
+
 struct ng_target {
 	const char *cgroup;
 	const struct profile *pr;
