@@ -82,6 +82,10 @@ struct launch {
 	pid_t self;
 	pid_t fsgate, init;
 	pid_t warm;      /* warm_migration()'s child, reaped in cleanup */
+	pid_t att_pid;   /* start_netgate()'s child, and its answer */
+	int att_fd;
+	bool attaching;
+	int go[2];       /* launcher -> program: netgate is in place, exec */
 	int fsgate_pidfd, init_pidfd;
 	int sock[2];     /* program -> launcher: the seccomp listener */
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
@@ -306,10 +310,12 @@ static void release_netlink(struct launch *L)
 }
 
 /* The first cgroup migration after a quiet spell waits for an RCU grace
- * period (cgroup_threadgroup_rwsem's rcu_sync: ~10 ms); later ones while
- * it is warm cost microseconds. The program's move at its exec stop is on
- * the start-up path, so a throwaway child pays that wait now, in parallel
- * with fsgate's start, by moving itself to the instance's .ux cgroup. */
+ * period (cgroup_threadgroup_rwsem's rcu_sync: ~10 ms, with cgroup_mutex
+ * held, so mkdir and BPF attaches wait too); later ones while it is warm
+ * (up to a grace period after the last) cost microseconds. The program's
+ * move at its exec stop is on the start-up path, so a throwaway child pays
+ * that wait first thing, in parallel with everything else, by moving
+ * itself to the instance's .ux cgroup. */
 static void warm_migration(struct launch *L)
 {
 	char rel[200];
@@ -324,35 +330,89 @@ static void warm_migration(struct launch *L)
 	L->warm = pid > 0 ? pid : 0;
 }
 
-static int setup_cgroup(struct launch *L)
+/* The instance's cgroups, before anything that takes cgroup_mutex waits
+ * behind the warm-up. */
+static int make_cgroups(struct launch *L)
 {
 	int r;
 	if ((r = cg_mkdir(L->cgroot, CG_DIR)) < 0) {
 		msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
 		return -1;
 	}
-	if ((r = ng_open(&L->nl)) < 0) {
-		msg("netgate: cannot open netlink: %s", strerror(-r));
-		return -1;
-	}
-	cg_collect_stale(L->cgroot, detach_cb, L);
 	if ((r = cg_mkdir(L->cgroot, L->inst)) < 0) {
 		msg("cannot create the instance cgroup: %s", strerror(-r));
 		return -1;
 	}
 	L->cg_made = true;
 	warm_migration(L);
-	if (!L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED)) {
-		r = attach_cb(L, L->inst, L->pr);
-		if (r < 0) {
-			msg("netgate: cannot confine the network: %s", strerror(-r));
-			return -1;
-		}
-		L->attached = true;
-		/* Best effort: another launcher may hold the nflog group. */
-		if (cg_nflog_open(&L->nflog) < 0)
-			L->nflog = NULL;
+	return 0;
+}
+
+/* netgate's part (collecting stale instances, then the nft rules and the
+ * BPF bind hooks, which wait for cgroup_mutex) runs in a child, on the
+ * launcher's socket, while the launcher goes on; netgate_done() takes its
+ * answer, and only then may the program exec (it waits for a byte on
+ * L->go): fail closed, never a moment without the network rules. */
+static int start_netgate(struct launch *L)
+{
+	int r, p[2];
+	if ((r = ng_open(&L->nl)) < 0) {
+		msg("netgate: cannot open netlink: %s", strerror(-r));
+		return -1;
 	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		msg("pipe: %m");
+		return -1;
+	}
+	L->attaching = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
+	pid_t pid = fork();
+	if (pid < 0) {
+		msg("fork: %m");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != L->self)
+			_exit(1);
+		close(p[0]);
+		cg_collect_stale(L->cgroot, detach_cb, L);
+		r = L->attaching ? attach_cb(L, L->inst, L->pr) : 0;
+		mark("netgate attached (child)");
+		if (write(p[1], &r, sizeof r) != sizeof r)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	L->att_pid = pid;
+	L->att_fd = p[0];
+	/* Best effort: another launcher may hold the nflog group. */
+	if (L->attaching && cg_nflog_open(&L->nflog) < 0)
+		L->nflog = NULL;
+	return 0;
+}
+
+/* The netgate child's answer: 0 (the program may exec now) or -1. */
+static int netgate_done(struct launch *L)
+{
+	int r = -EIO;
+	ssize_t n = read(L->att_fd, &r, sizeof r);
+	close(L->att_fd);
+	L->att_fd = -1;
+	waitpid(L->att_pid, NULL, 0); /* it exits right after answering */
+	L->att_pid = 0;
+	if (n != (ssize_t)sizeof r)
+		r = -EIO;
+	if (r < 0) {
+		msg("netgate: cannot confine the network: %s", strerror(-r));
+		return -1;
+	}
+	L->attached = L->attaching;
+	if (write(L->go[1], "g", 1) != 1)
+		return -1;
+	close(L->go[1]);
+	L->go[1] = -1;
 	return 0;
 }
 
@@ -560,6 +620,10 @@ static void program_main(struct launch *L)
 	}
 	close(lfd);
 	close(L->sock[1]);
+	char go = 0;
+	if (read(L->go[0], &go, 1) != 1 || go != 'g')
+		_exit(EXIT_LAUNCH); /* netgate failed (the launcher says why), or it died */
+	close(L->go[0]);
 	mark("program: exec");
 	execvp(L->o.argv[0], L->o.argv);
 	r = errno;
@@ -581,6 +645,7 @@ static void init_main(struct launch *L, int nsfd)
 	/* The launcher is outside our pid namespace (getppid() says 0): its
 	 * end of the `alive` pipe tells whether it died before the prctl. */
 	close(L->alive[1]);
+	close(L->go[1]);
 	struct pollfd pa = { .fd = L->alive[0], .events = POLLIN };
 	if (poll(&pa, 1, 0) != 0)
 		_exit(EXIT_LAUNCH);
@@ -624,6 +689,7 @@ static void init_main(struct launch *L, int nsfd)
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 				if (p != prog)
 					continue;
+				mark("init: program reaped");
 				if (WIFEXITED(st))
 					_exit(WEXITSTATUS(st));
 				_exit(128 + WTERMSIG(st));
@@ -673,17 +739,22 @@ static int supervise(struct launch *L, int sigfd)
 	memmove(S.inst, S.inst + 1, strlen(S.inst));
 	int status = EXIT_LAUNCH;
 	for (;;) {
-		struct pollfd p[6] = {
+		struct pollfd p[7] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = L->init_pidfd, .events = POLLIN },
 			{ .fd = L->sock[0], .events = POLLIN },
 			{ .fd = S.listener, .events = POLLIN },
 			{ .fd = L->fsgate_pidfd, .events = POLLIN },
 			{ .fd = L->nflog ? cg_nflog_fd(L->nflog) : -1, .events = POLLIN },
+			{ .fd = L->att_fd, .events = POLLIN },
 		};
-		if (poll(p, 6, -1) < 0) {
+		if (poll(p, 7, -1) < 0) {
 			if (errno == EINTR)
 				continue;
+			break;
+		}
+		if ((p[6].revents & (POLLIN | POLLHUP | POLLERR)) && netgate_done(L) < 0) {
+			status = EXIT_LAUNCH; /* cleanup() kills the sandbox */
 			break;
 		}
 		if (p[3].revents & POLLIN)
@@ -744,6 +815,14 @@ static int supervise(struct launch *L, int sigfd)
 
 static void cleanup(struct launch *L)
 {
+	if (L->att_pid > 0) {
+		kill(L->att_pid, SIGKILL);
+		waitpid(L->att_pid, NULL, 0);
+	}
+	if (L->att_fd >= 0)
+		close(L->att_fd);
+	if (L->go[1] >= 0)
+		close(L->go[1]);
 	if (L->init > 0) {
 		kill(L->init, SIGKILL);
 		waitpid(L->init, NULL, 0);
@@ -816,6 +895,7 @@ int cmd_exec(int argc, char **argv)
 	memset(&L, 0, sizeof L);
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
+	L.att_fd = L.go[0] = L.go[1] = -1;
 	L.self = getpid();
 	mark("start");
 	if (parse(argc, argv, &L.o) < 0)
@@ -833,6 +913,9 @@ int cmd_exec(int argc, char **argv)
 	if (cg_instance_id(L.self, L.id, sizeof L.id) < 0)
 		goto out;
 	snprintf(L.inst, sizeof L.inst, "%s/%s", CG_DIR, L.id);
+	if (make_cgroups(&L) < 0)
+		goto out;
+	mark("cgroups made, warm-up started");
 	/* Signals the launcher forwards; blocked before any child exists so
 	 * none is lost (children restore the mask). */
 	sigset_t fw;
@@ -867,14 +950,14 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (!early && start_root(&L, &nsfd) == -1)
 		goto out;
-	if (setup_cgroup(&L) < 0)
+	if (start_netgate(&L) < 0)
 		goto out;
-	mark("cgroup and netgate");
+	mark("netgate started");
 	if (compile_filters(&L) < 0)
 		goto out;
 	mark("filters compiled");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, L.sock) < 0 ||
-	    pipe2(L.alive, O_CLOEXEC) < 0) {
+	    pipe2(L.alive, O_CLOEXEC) < 0 || pipe2(L.go, O_CLOEXEC) < 0) {
 		msg("socketpair: %m");
 		goto out;
 	}
@@ -890,6 +973,8 @@ int cmd_exec(int argc, char **argv)
 		init_main(&L, nsfd);
 	L.init = pid;
 	close(L.alive[0]);
+	close(L.go[0]);
+	L.go[0] = -1;
 	close(nsfd);
 	nsfd = -1;
 	close(L.sock[1]);
