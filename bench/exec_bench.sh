@@ -2,7 +2,8 @@
 # bench/exec_bench.sh: capgate exec side by side with plain and bubblewrap,
 # in one run (a benchmark, not a test). Run as root from the source tree:
 #   bench/exec_bench.sh [N]        N start-ups per row (default 200)
-# Prints a table: start-up latency of /bin/true (plain, bwrap, capgate),
+# Prints a table: start-up latency of /bin/true (bwrap, plain, capgate;
+# one at a time and back to back, with ratios to bwrap from the same run),
 # then two workloads confined vs unconfined: a C build (make -j2 of 200
 # generated files) and `git status` on a tree of 20,000 files.
 set -u
@@ -43,26 +44,36 @@ per() { # per N START END -> ms per run
 }
 row() { printf '%-44s %10s\n' "$1" "$2"; }
 
-startup() { # startup LABEL CMD...
-	local i t0 t1 label=$1
+# Start-up latency, two ways, by bench/exec_lat.c (fork, exec, reap):
+# "single" runs one at a time with 50 ms of idle in between (what a user's
+# one start sees), "loop" runs them back to back (kernel work deferred by
+# one run, e.g. RCU callbacks, lands on the next). Median and mean of N
+# runs, and the mean's ratio to bwrap's in the same column.
+cc -O2 -o "$W/exec_lat" bench/exec_lat.c || exit 2
+BWRAP_SINGLE="" BWRAP_LOOP=""
+lat() { # lat LABEL CMD...
+	local label=$1 s l
 	shift
-	for i in 1 2 3 4 5; do "$@" >/dev/null 2>&1; done
-	t0=$(now)
-	for ((i = 0; i < N; i++)); do "$@" >/dev/null 2>&1; done
-	t1=$(now)
-	row "$label" "$(per "$N" "$t0" "$t1") ms"
+	s=$("$W/exec_lat" "$N" 50 -- "$@") || s="- -"
+	l=$("$W/exec_lat" "$N" 0 -- "$@") || l="- -"
+	set -- $s $l
+	if [ "$label" = bwrap ]; then BWRAP_SINGLE=$2 BWRAP_LOOP=$4; fi
+	printf '%-34s %7s %7s %6s   %7s %7s %6s\n' "$label" "$1" "$2" \
+		"$(ratio "$2" "$BWRAP_SINGLE")" "$3" "$4" "$(ratio "$4" "$BWRAP_LOOP")"
 }
+ratio() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 
-echo "# start-up latency, mean of $N runs"
-row "workload" "time"
-startup "plain /bin/true" /bin/true
+echo "# start-up latency of /bin/true, ms ($N runs each; ratio: mean / bwrap's mean)"
+printf '%-34s %7s %7s %6s   %7s %7s %6s\n' "" "single" "" "" "loop" "" ""
+printf '%-34s %7s %7s %6s   %7s %7s %6s\n' "workload" "median" "mean" "ratio" "median" "mean" "ratio"
 if command -v bwrap >/dev/null; then
-	startup "bwrap --ro-bind / / --dev /dev --proc /proc" bwrap --ro-bind / / --dev /dev --proc /proc /bin/true
+	lat bwrap bwrap --ro-bind / / --dev /dev --proc /proc /bin/true
 else
-	row "bwrap" "(not installed)"
+	echo "bwrap: not installed (no ratios)"
 fi
-startup "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
-CAPGATE_NO_FSGATE=1 startup "capgate exec, without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+lat "plain /bin/true" /bin/true
+lat "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+CAPGATE_NO_FSGATE=1 lat "capgate exec, without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 
 # A C build: 200 small translation units and a link, make -j2.
 mkdir -p "$W/src"
@@ -106,7 +117,7 @@ mkdir -p "$W/repo"
 		mkdir -p "d$d"
 		for f in $(seq 200); do echo "$d $f" >"d$d/f$f"; done
 	done
-	git init -q . && git add -A && git -c user.email=b@x -c user.name=b commit -qm init
+	git init -q . && git add -A && git -c gc.auto=0 -c maintenance.auto=false -c user.email=b@x -c user.name=b commit -qm init
 )
 gs() { git -C "$W/repo" status --porcelain; }
 export -f gs

@@ -382,6 +382,21 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	! nft list table inet capgate 2>/dev/null | grep -q "profile"
 }
 
+@test "no launcher process outlives it for long (the netlink release child ends), none keeps its output" {
+	# $(...) returns at EOF on stdout: a child keeping it would hold this up.
+	local out
+	out=$(timeout 10 "$CAPGATE" exec --policy "$W/pol" --profile foo -- /usr/bin/dash -c 'echo hi')
+	[ "$out" = hi ]
+	# The release child has the launcher's command line; it waits for one
+	# RCU grace period at most.
+	local i
+	for i in $(seq 40); do
+		pgrep -f "exec --policy $W/pol --profile foo" >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -f "exec --policy $W/pol --profile foo" >/dev/null
+}
+
 @test "a terminal stays usable: interactive bash with job control; no TIOCSTI" {
 	command -v script >/dev/null || skip "no script(1)"
 	cat >"$W/pol/tty" <<EOF
