@@ -46,6 +46,7 @@
 #include "capgate/cg_cgroup.h"
 #include "capgate/cg_nflog.h"
 #include "capgate/cg_plan.h"
+#include "capgate/cg_prefetch.h"
 #include "capgate/cg_seccomp.h"
 #include "capgate/cg_super.h"
 #include "capgate/exec.h"
@@ -674,6 +675,10 @@ static void init_main(struct launch *L, int nsfd)
 	}
 	if (prog == 0)
 		program_main(L);
+	/* While the program waits for netgate (and the cgroup warm-up). */
+	if (!L->o.no_fsgate)
+		cg_prefetch_exec(L->o.argv[0]);
+	mark("init: prefetched");
 	close(L->sock[1]);
 	/* As pid 1 we only receive signals we block and wait for: forward
 	 * those sent to us (by the launcher, or from inside), not the ones

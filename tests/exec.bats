@@ -139,6 +139,10 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 	chmod 644 "$W/bin/none_t"
 	run cx foo "$W/bin/none_t"
 	[ "$status" -eq 126 ]
+	# Not a regular file: refused, and nothing (init's prefetch) hangs on it.
+	mkfifo "$W/bin/fifo_t"
+	run timeout 20 "$CAPGATE" exec --policy "$W/pol" --profile foo --log "$LOG" -- "$W/bin/fifo_t"
+	[ "$status" -eq 126 ]
 	run cx no_such_profile /usr/bin/true
 	[ "$status" -eq 125 ]
 	[[ "$output" == *"no profile named 'no_such_profile'"* ]]
