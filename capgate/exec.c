@@ -522,6 +522,7 @@ static int start_fsgate(struct launch *L, int fuse)
 	av[n++] = "--profile"; av[n++] = L->o.profile ? L->o.profile : profile_name(L->pr);
 	av[n++] = "--cgroup"; av[n++] = cg;
 	av[n++] = "--prefix"; av[n++] = "/";
+	av[n++] = "--cache"; av[n++] = "/run/capgate/cache"; /* compiled once, above */
 	if (L->o.log) {
 		av[n++] = "--log";
 		av[n++] = L->o.log;

@@ -26,6 +26,7 @@
 
 struct fsg_opts {
 	const char *policy_dir;
+	const char *cache_dir; /* --cache: compiled policy cache, or NULL */
 	const char *profile;
 	const char *cgroup;  /* cgroup v2 path relative to the cgroup2 root, or NULL */
 	const char *log;     /* audit log file, NULL: syslog */

@@ -32,6 +32,8 @@ static const char usage[] =
 "                     /proc) get NAME: fail closed.\n"
 "  --prefix P         prepended to paths for decisions (default: SOURCE;\n"
 "                     the launcher passes / when mounting the sandbox root)\n"
+"  --cache DIR        keep the compiled policy in DIR (a binary cache,\n"
+"                     rebuilt whenever a file of the policy changes)\n"
 "  --log FILE         append audit lines to FILE (default: syslog)\n"
 "  --log-burst N      at most N audit lines a second, then one\n"
 "                     'suppressed N' line (default 100, 0: no limit)\n"
@@ -69,7 +71,7 @@ static void die(const char *fmt, ...)
 enum {
 	OPT_POLICY = 256, OPT_PROFILE, OPT_CGROUP, OPT_PREFIX, OPT_LOG,
 	OPT_BURST, OPT_COMPLAIN, OPT_ENTRY, OPT_ATTR, OPT_NEG, OPT_MAXFDS,
-	OPT_THREADS,
+	OPT_THREADS, OPT_CACHE,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +87,7 @@ static const struct option longopts[] = {
 	{ "negative-timeout", required_argument, NULL, OPT_NEG },
 	{ "max-fds", required_argument, NULL, OPT_MAXFDS },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "cache", required_argument, NULL, OPT_CACHE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +112,7 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 	while ((c = getopt_long(argc, argv, "fdho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_POLICY: o->policy_dir = optarg; break;
+		case OPT_CACHE: o->cache_dir = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_CGROUP: o->cgroup = optarg; break;
 		case OPT_PREFIX: o->prefix = optarg; break;
@@ -173,7 +177,7 @@ static const char *cgroup_rel(const char *cg)
 static void load_policy(struct fsg *fs)
 {
 	struct diags d = { 0 };
-	int r = policy_load_dir(fs->o.policy_dir, NULL, &d, &fs->pol);
+	int r = policy_load_dir(fs->o.policy_dir, fs->o.cache_dir, &d, &fs->pol);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s:%d:%d: %s: %s\n", d.v[i].file ? d.v[i].file : "?",
 			d.v[i].line, d.v[i].col, d.v[i].warning ? "warning" : "error",
