@@ -336,13 +336,19 @@ static void warm_migration(struct launch *L)
 static int make_cgroups(struct launch *L)
 {
 	int r;
-	if ((r = cg_mkdir(L->cgroot, CG_DIR)) < 0) {
-		msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
-		return -1;
-	}
-	if ((r = cg_mkdir(L->cgroot, L->inst)) < 0) {
-		msg("cannot create the instance cgroup: %s", strerror(-r));
-		return -1;
+	/* the parent goes with the last instance (see cleanup): another
+	 * launcher may remove it between our two mkdirs, so retry */
+	for (int tries = 0;; tries++) {
+		if ((r = cg_mkdir(L->cgroot, CG_DIR)) < 0) {
+			msg("cannot create %s/%s: %s", L->cgroot, CG_DIR, strerror(-r));
+			return -1;
+		}
+		if ((r = cg_mkdir(L->cgroot, L->inst)) == 0)
+			break;
+		if (r != -ENOENT || tries == 5) {
+			msg("cannot create the instance cgroup: %s", strerror(-r));
+			return -1;
+		}
 	}
 	L->cg_made = true;
 	warm_migration(L);
@@ -849,6 +855,12 @@ static void cleanup(struct launch *L)
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
 		cg_destroy(L->cgroot, ux, NULL, NULL);
 		cg_destroy(L->cgroot, L->inst, detach_cb, L);
+		/* the last instance takes the parent with it (fails, harmlessly,
+		 * while other instances live) */
+		char parent[PATH_MAX + 16];
+		if ((size_t)snprintf(parent, sizeof parent, "%s/%s", L->cgroot, CG_DIR) <
+		    sizeof parent)
+			rmdir(parent);
 	}
 	if (L->nflog) /* last lines; the socket goes in release_netlink() */
 		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr);
