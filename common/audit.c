@@ -199,6 +199,9 @@ struct audit_sink *audit_sink_open(const char *path, unsigned burst)
 		return NULL;
 	s->fd = -1;
 	s->burst = burst;
+	/* Serials stand for the kernel's audit counter: unique across the
+	 * processes (fsgate, the launcher) that append to one log. */
+	s->serial = (uint64_t)getpid() * 1000000;
 	pthread_mutex_init(&s->mu, NULL);
 	if (path) {
 		s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
