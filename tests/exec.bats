@@ -369,23 +369,23 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	kill -9 "$l"
 	wait "$l" 2>/dev/null || true
 	for _ in $(seq 100); do kill -0 "$prog" 2>/dev/null || break; sleep 0.05; done
-	! kill -0 "$prog" 2>/dev/null           # the program died with the launcher
-	! pgrep -f "fsgate --policy $W/pol" >/dev/null # so did fsgate
+	! kill -0 "$prog" 2>/dev/null || false           # the program died with the launcher
+	! pgrep -f "fsgate --policy $W/pol" >/dev/null || false # so did fsgate
 	[ -d "$inst" ]                           # its cgroup waits for the next start
 	run cx foo /usr/bin/true
 	[ "$status" -eq 0 ]
 	[ ! -d "$inst" ]
-	! nft list table inet capgate 2>/dev/null | grep -q "capgate/$l-"
+	! nft list table inet capgate 2>/dev/null | grep -q "capgate/$l-" || false
 }
 
 @test "a finished sandbox leaves no cgroup, FUSE daemon or nft binding" {
 	run cx foo /usr/bin/true
 	[ "$status" -eq 0 ]
 	# no instance cgroup, and the parent went with the last instance
-	! compgen -G "$(cg_root)/capgate/*-*" >/dev/null
+	! compgen -G "$(cg_root)/capgate/*-*" >/dev/null || false
 	[ ! -d "$(cg_root)/capgate" ]
-	! pgrep -f "fsgate --policy $W/pol" >/dev/null
-	! nft list table inet capgate 2>/dev/null | grep -q "profile"
+	! pgrep -f "fsgate --policy $W/pol" >/dev/null || false
+	! nft list table inet capgate 2>/dev/null | grep -q "profile" || false
 }
 
 @test "no launcher process outlives it for long (the netlink release child ends), none keeps its output" {
@@ -400,7 +400,7 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 		pgrep -f "exec --policy $W/pol --profile foo" >/dev/null || break
 		sleep 0.05
 	done
-	! pgrep -f "exec --policy $W/pol --profile foo" >/dev/null
+	! pgrep -f "exec --policy $W/pol --profile foo" >/dev/null || false
 }
 
 @test "a terminal stays usable: interactive bash with job control; no TIOCSTI" {

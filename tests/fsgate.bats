@@ -107,7 +107,7 @@ logline() { # kind op name req den fsuid ouid comm
 	run "$FSGATE" --policy "$T/pol" --profile nosuch -f "$S" "$M"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"no profile 'nosuch'"* ]]
-	! grep -q " $M " /proc/self/mounts
+	! grep -q " $M " /proc/self/mounts || false
 }
 
 @test "fsgate: r allows reading and listing, and its absence denies both" {
@@ -136,18 +136,18 @@ logline() { # kind op name req den fsuid ouid comm
 	[ "$(stat -c %Y "$S/w/d/g")" = 1000000000 ]
 	rm "$M/w/d/g"
 	rmdir "$M/w/d"
-	! ( echo x >"$M/r/new" ) 2>/dev/null
-	! ( echo x >"$M/r/file" ) 2>/dev/null
-	! mkdir "$M/r/d" 2>/dev/null
-	! rm -f "$M/r/file" 2>/dev/null
-	! mv "$M/r/file" "$M/w/stolen" 2>/dev/null
-	! mv "$M/w/../w" "$M/r/w2" 2>/dev/null
-	! chmod 600 "$M/r/file" 2>/dev/null
-	! touch "$M/r/file" 2>/dev/null
-	! truncate -s 0 "$M/r/file" 2>/dev/null
-	! setfattr -n user.x -v 1 "$M/r/file" 2>/dev/null || ! command -v setfattr
-	! ln -s file "$M/r/sym" 2>/dev/null
-	! mkfifo "$M/r/fifo" 2>/dev/null
+	! ( echo x >"$M/r/new" ) 2>/dev/null || false
+	! ( echo x >"$M/r/file" ) 2>/dev/null || false
+	! mkdir "$M/r/d" 2>/dev/null || false
+	! rm -f "$M/r/file" 2>/dev/null || false
+	! mv "$M/r/file" "$M/w/stolen" 2>/dev/null || false
+	! mv "$M/w/../w" "$M/r/w2" 2>/dev/null || false
+	! chmod 600 "$M/r/file" 2>/dev/null || false
+	! touch "$M/r/file" 2>/dev/null || false
+	! truncate -s 0 "$M/r/file" 2>/dev/null || false
+	! setfattr -n user.x -v 1 "$M/r/file" 2>/dev/null || false
+	! ln -s file "$M/r/sym" 2>/dev/null || false
+	! mkfifo "$M/r/fifo" 2>/dev/null || false
 	[ "$(cat "$S/r/file")" = hello ]
 	[ ! -e "$S/r/new" ] && [ ! -e "$S/w/stolen" ] && [ ! -e "$S/r/d" ]
 	grep -Eq "$(logline DENIED mkdir "$S/r/d/" c c 0 0 mkdir)" "$T/log"
@@ -160,12 +160,12 @@ logline() { # kind op name req den fsuid ouid comm
 	start_fsgate
 	echo more >>"$M/a/log"
 	[ "$(tail -1 "$S/a/log")" = more ]
-	! ( echo over >"$M/a/log" ) 2>/dev/null
-	! truncate -s 0 "$M/a/log" 2>/dev/null
-	! rm -f "$M/a/log" 2>/dev/null
-	! mv "$M/a/log" "$M/a/log2" 2>/dev/null
+	! ( echo over >"$M/a/log" ) 2>/dev/null || false
+	! truncate -s 0 "$M/a/log" 2>/dev/null || false
+	! rm -f "$M/a/log" 2>/dev/null || false
+	! mv "$M/a/log" "$M/a/log2" 2>/dev/null || false
 	# An O_RDWR open without O_APPEND asks for w.
-	! python3 -c "import os; os.open('$M/a/log', os.O_RDWR)" 2>/dev/null
+	! python3 -c "import os; os.open('$M/a/log', os.O_RDWR)" 2>/dev/null || false
 	# Clearing O_APPEND afterwards cannot overwrite: the daemon's fd appends.
 	python3 - "$M/a/log" <<'EOF'
 import fcntl, os, sys
@@ -183,8 +183,8 @@ EOF
 	start_fsgate
 	flock -s "$M/k/file" true
 	python3 -c "import fcntl; f=open('$M/k/file'); fcntl.lockf(f, fcntl.LOCK_SH)"
-	! flock -s "$M/r/file" true 2>/dev/null
-	! python3 -c "import fcntl; f=open('$M/r/file'); fcntl.lockf(f, fcntl.LOCK_SH)" 2>/dev/null
+	! flock -s "$M/r/file" true 2>/dev/null || false
+	! python3 -c "import fcntl; f=open('$M/r/file'); fcntl.lockf(f, fcntl.LOCK_SH)" 2>/dev/null || false
 	grep -Eq "$(logline DENIED file_lock "$S/r/file" k k 0 0 flock)" "$T/log"
 }
 
@@ -205,7 +205,7 @@ other = "import fcntl,sys; f=open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_SH|fcn
 assert subprocess.run([sys.executable, "-c", other, p], stderr=subprocess.DEVNULL).returncode != 0, "flock not held"
 EOF
 	# An exclusive lock needs w as well (AppArmor asks for k and w).
-	! python3 -c "import fcntl; f=open('$M/k/file'); fcntl.flock(f, fcntl.LOCK_EX)" 2>/dev/null
+	! python3 -c "import fcntl; f=open('$M/k/file'); fcntl.flock(f, fcntl.LOCK_EX)" 2>/dev/null || false
 }
 
 @test "fsgate: l allows link(2); without l, or granting more than the target, denied" {
@@ -214,8 +214,8 @@ EOF
 	[ "$(stat -c %i "$S/l/hard")" = "$(stat -c %i "$S/l/file")" ]
 	[ "$(stat -c %h "$M/l/file")" = 2 ]
 	[ "$(stat -c %i "$M/l/hard")" = "$(stat -c %i "$M/l/file")" ]
-	! ln "$M/w/../l/file" "$M/w/hard" 2>/dev/null
-	! ln "$M/r/file" "$M/l/fromr" 2>/dev/null
+	! ln "$M/w/../l/file" "$M/w/hard" 2>/dev/null || false
+	! ln "$M/r/file" "$M/l/fromr" 2>/dev/null || false
 	[ ! -e "$S/w/hard" ] && [ ! -e "$S/l/fromr" ]
 	grep -Eq "operation=\"link\" class=\"file\" profile=\"t\" name=\"$S/w/hard\".*target=\"$S/l/file\"" "$T/log"
 }
@@ -234,7 +234,7 @@ EOF
 	start_fsgate
 	as_nobody sh -c "echo changed >'$M/own/mine'"
 	[ "$(cat "$S/own/mine")" = changed ]
-	! as_nobody sh -c "echo changed >'$M/own/roots'" 2>/dev/null
+	! as_nobody sh -c "echo changed >'$M/own/roots'" 2>/dev/null || false
 	[ "$(cat "$S/own/roots")" = roots ]
 	# A new file belongs to its creator, so owner rules allow creating it.
 	as_nobody sh -c "echo new >'$M/own/new'"
@@ -245,13 +245,13 @@ EOF
 @test "fsgate: DAC stays in force with the caller's credentials and capabilities" {
 	start_fsgate
 	# Another user is refused a 0600 file (and that is not a policy denial).
-	! as_nobody cat "$M/r/private" 2>/dev/null
-	! grep -q private "$T/log" 2>/dev/null
+	! as_nobody cat "$M/r/private" 2>/dev/null || false
+	! grep -q private "$T/log" 2>/dev/null || false
 	as_nobody cat "$M/r/nobodys" >/dev/null
 	# root without dac_override is refused a 0600 file of another user.
 	cat "$M/r/nobodys" >/dev/null
 	! setpriv --inh-caps=-all --bounding-set=-dac_override,-dac_read_search \
-		cat "$M/r/nobodys" 2>/dev/null
+		cat "$M/r/nobodys" 2>/dev/null || false
 	# Files created by a user belong to it; a setgid directory gives its group.
 	as_nobody sh -c "umask 027; echo x >'$M/w/u'; mkdir '$M/w/ud'"
 	[ "$(stat -c %u:%g:%a "$S/w/u")" = "$NOBODY:$NOBODY:640" ]
@@ -262,28 +262,28 @@ EOF
 	[ "$(stat -c %g:%A "$S/w/sg/d")" = "100:drwxr-sr-x" ]
 	# The sticky bit: nobody cannot remove root's file in a sticky directory.
 	chmod 1777 "$M/w" && echo r >"$M/w/rootfile" && chmod 666 "$M/w/rootfile"
-	! as_nobody rm -f "$M/w/rootfile" 2>/dev/null
+	! as_nobody rm -f "$M/w/rootfile" 2>/dev/null || false
 	[ -e "$S/w/rootfile" ]
 }
 
 @test "fsgate: deny rules are quiet, audit deny logs, audit logs allowed uses" {
 	start_fsgate
-	! cat "$M/r/secret" 2>/dev/null
-	! cat "$M/r/loud" 2>/dev/null
+	! cat "$M/r/secret" 2>/dev/null || false
+	! cat "$M/r/loud" 2>/dev/null || false
 	cat "$M/r/watched" >/dev/null
-	! grep -q "name=\"$S/r/secret\"" "$T/log"
+	! grep -q "name=\"$S/r/secret\"" "$T/log" || false
 	grep -Eq "$(logline DENIED open "$S/r/loud" r r 0 0 cat)" "$T/log"
 	grep -Eq "apparmor=\"AUDIT\" operation=\"open\" class=\"file\" profile=\"t\" name=\"$S/r/watched\" pid=[0-9]+ comm=\"cat\" requested_mask=\"r\" fsuid=0 ouid=0$" "$T/log"
 }
 
 @test "fsgate: exact log line for a denial" {
 	start_fsgate
-	! cat "$M/n/file" 2>/dev/null
+	! cat "$M/n/file" 2>/dev/null || false
 	line=$(grep "name=\"$S/n/file\"" "$T/log")
 	[[ "$line" =~ ^type=AVC\ msg=audit\([0-9]+\.[0-9]{3}:[0-9]+\):\ apparmor=\"DENIED\"\ operation=\"open\"\ class=\"file\"\ profile=\"t\"\ name=\"$S/n/file\"\ pid=[0-9]+\ comm=\"cat\"\ requested_mask=\"r\"\ denied_mask=\"r\"\ fsuid=0\ ouid=0$ ]]
 	# A name with a space is hex-encoded, as the kernel does.
 	echo x >"$S/n/a b"
-	! cat "$M/n/a b" 2>/dev/null
+	! cat "$M/n/a b" 2>/dev/null || false
 	hex=$(printf '%s' "$S/n/a b" | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
 	grep -q " name=$hex pid=" "$T/log"
 }
@@ -312,7 +312,7 @@ EOF
 	ln -s ../r/file "$S/w/tor"
 	start_fsgate
 	[ "$(cat "$M/w/tor")" = hello ]
-	! cat "$M/w/tosecret" 2>/dev/null
+	! cat "$M/w/tosecret" 2>/dev/null || false
 	[ "$(readlink "$M/w/tosecret")" = ../n/file ]
 }
 
@@ -358,7 +358,7 @@ EOF
 }
 
 @test "fsgate: no FUSE mount is left behind by these tests" {
-	! grep -q "fsgate:/dev/shm/fsgt\." /proc/self/mounts
+	! grep -q "fsgate:/dev/shm/fsgt\." /proc/self/mounts || false
 }
 
 @test "fsgate: serves a /dev/fd/N mount made by a launcher, with --prefix" {
@@ -377,7 +377,7 @@ os.close(fd)
 open(T + "/pid", "w").write(str(p.pid))
 EOF
 	[ "$(cat "$M/r/file")" = hello ]
-	! cat "$M/n/file" 2>/dev/null
+	! cat "$M/n/file" 2>/dev/null || false
 	grep -Eq "$(logline DENIED open "$S/n/file" r r 0 0 cat)" "$T/log"
 }
 
@@ -401,7 +401,7 @@ profile t flags=(default_allow) {
 EOF
 	start_fsgate
 	cat "$M/n/file" >/dev/null
-	! cat "$M/r/secret" 2>/dev/null
+	! cat "$M/r/secret" 2>/dev/null || false
 	fusermount3 -u "$M"
 	cat >"$T/pol/t" <<EOF
 profile t flags=(unconfined) {
@@ -414,8 +414,8 @@ EOF
 @test "fsgate: O_CREAT on a name that appeared beside fsgate is a plain open" {
 	start_fsgate
 	# the kernel caches the absence of r/late for a while
-	! cat "$M/r/late" 2>/dev/null
+	! cat "$M/r/late" 2>/dev/null || false
 	echo late >"$S/r/late"
 	python3 -c "import os; os.close(os.open('$M/r/late', os.O_RDONLY | os.O_CREAT))"
-	! grep -q "name=\"$S/r/late\"" "$T/log"
+	! grep -q "name=\"$S/r/late\"" "$T/log" || false
 }
