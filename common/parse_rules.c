@@ -583,12 +583,8 @@ int parse_net_rule(struct parser *P, struct toks *t, size_t i, struct rule *r)
 			 "ip= and port= apply only to inet and inet6 rules");
 		return -EINVAL;
 	}
-	/* upstream rejects "network," with addresses but no family in some
-	 * forms: an ip of one family with the other domain is an error */
-	if (fine && has_dom && n->local.has_ip == 1 && n->local.ip_family != n->family &&
-	    0) {
-		return -EINVAL;
-	}
+	/* an address of the other family is accepted, as upstream does
+	 * (network inet ip=fe80::1): it simply matches no inet packet */
 	return 0;
 }
 
