@@ -55,6 +55,16 @@ static int tput(struct scanner *s, size_t *n, int c)
 	return 0;
 }
 
+/* An empty, allocated token buffer (tokens' text is never NULL). */
+static int treset(struct scanner *s)
+{
+	size_t n = 0;
+	if (tput(s, &n, 'x') < 0)
+		return -E2BIG;
+	s->tbuf[0] = '\0';
+	return 0;
+}
+
 /* Skips blanks and comments; sets nl_pending on newlines. A '#' starts a
  * comment only where a token could start, and "#include" is a directive. */
 static void skip_space(struct scanner *s)
@@ -144,11 +154,8 @@ static int scan_include(struct scanner *s, const struct loc *at)
 				return -E2BIG;
 		quoted = true;
 	} else {
-		s->tbuf ? (void)0 : (void)0;
-		if (tput(s, &n, 'x') < 0)
+		if (treset(s) < 0)
 			return -E2BIG;
-		n = 0;
-		s->tbuf[0] = '\0';
 		while ((c = getc_(s)) != close) {
 			if (c == -1 || c == '\n') {
 				diag_add(s->d, at, 0, "unterminated include name");
@@ -193,8 +200,7 @@ static const struct token *lex(struct scanner *s)
 
 	for (;;) {
 		if (s->depth < 0) {
-			if (tput(s, &n, 'x') == 0)
-				n = 0, s->tbuf[0] = '\0';
+			treset(s);
 			struct loc l = { NULL, 0, 0 };
 			return make(s, T_EOF, l, 0);
 		}
@@ -209,10 +215,8 @@ static const struct token *lex(struct scanner *s)
 	}
 
 	struct loc l = here(s);
-	if (tput(s, &n, 'x') < 0)
+	if (treset(s) < 0)
 		return make(s, T_ERROR, l, 0);
-	n = 0;
-	s->tbuf[0] = '\0';
 	c = peekc(s, 0);
 
 	/* directives */
