@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sysfile.h"
 #include "capgate/cg_cgroup.h"
 #include "netgate/ng_cgroup.h"
 
@@ -37,27 +38,13 @@ int cg_label_escape(const char *name, char *out, size_t len)
 	return (int)o;
 }
 
-static int read_text(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 /* Field 22 of /proc/<pid>/stat: the start time in clock ticks. comm (field
  * 2) may hold spaces and parentheses, so parse after the last ')'. */
 static int start_time(pid_t pid, unsigned long long *out)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int r = read_text(path, buf, sizeof buf);
+	int r = read_small_file(path, buf, sizeof buf);
 	if (r < 0)
 		return r;
 	char *p = strrchr(buf, ')'); /* the end of field 2 */
@@ -140,7 +127,7 @@ static int populated(const char *dir)
 {
 	char path[4200], buf[256];
 	snprintf(path, sizeof path, "%s/cgroup.events", dir);
-	if (read_text(path, buf, sizeof buf) < 0)
+	if (read_small_file(path, buf, sizeof buf) < 0)
 		return 0;
 	return strstr(buf, "populated 1") != NULL;
 }

@@ -16,29 +16,16 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include "sysfile.h"
 #include "capgate/cg_ptrace.h"
 
 #if defined(__x86_64__)
-
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
 
 static uint64_t status_caps(pid_t pid, const char *key)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if (read_file(path, buf, sizeof buf) < 0)
+	if (read_small_file(path, buf, sizeof buf) < 0)
 		return 0;
 	char *p = strstr(buf, key);
 	return p ? strtoull(p + strlen(key) + 1, NULL, 16) : 0;

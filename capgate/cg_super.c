@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <elf.h>
 
+#include "sysfile.h"
 #include "capgate/cg_apply.h"
 #include "capgate/cg_cgroup.h"
 #include "capgate/cg_ptrace.h"
@@ -33,25 +34,11 @@ enum who { WHO_INITIAL, WHO_CONFINED, WHO_UNCONFINED, WHO_UNKNOWN };
 
 /* ---- small helpers ---- */
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 static void get_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-	if (read_file(path, buf, len) <= 0)
+	if (read_small_file(path, buf, len) <= 0)
 		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 }
@@ -61,7 +48,7 @@ static long status_field(pid_t pid, const char *key, int idx, int base)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	if (read_file(path, buf, sizeof buf) < 0)
+	if (read_small_file(path, buf, sizeof buf) < 0)
 		return -1;
 	size_t kl = strlen(key);
 	for (char *l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
@@ -89,7 +76,7 @@ static enum who who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
 	char path[64], buf[2048];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
 	label[0] = '\0';
-	if (read_file(path, buf, sizeof buf) < 0)
+	if (read_small_file(path, buf, sizeof buf) < 0)
 		return WHO_UNKNOWN;
 	char *l = strstr(buf, "0::/");
 	if (!l || (l != buf && l[-1] != '\n'))

@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "sysfile.h"
 #include "fsg.h"
 
 /* The kernel's file mask letters, in its order (aa_file_perm_chrs):
@@ -119,20 +120,6 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 	return unescape_label(rest, first, label, len) < 0 ? -EINVAL : 1;
 }
 
-static int read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = read(fd, buf, len - 1);
-	int e = errno;
-	close(fd);
-	if (n < 0)
-		return -e;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 static void resolve(struct fsg *fs, struct fsg_caller *c)
 {
 	c->resolved = true;
@@ -144,7 +131,7 @@ static void resolve(struct fsg *fs, struct fsg_caller *c)
 		return;
 	char path[64], text[1024], label[256];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)c->pid);
-	if (read_small(path, text, sizeof text) < 0)
+	if (read_small_file(path, text, sizeof text) < 0)
 		return; /* gone or unreadable: the default profile */
 	int r = fsg_label_from_cgroup(text, fs->o.cgroup, label, sizeof label);
 	if (r == -ENOENT)
@@ -178,7 +165,7 @@ static void get_comm(pid_t pid, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
-	if (pid <= 0 || read_small(path, buf, len) <= 0) {
+	if (pid <= 0 || read_small_file(path, buf, len) <= 0) {
 		buf[0] = '\0';
 		return;
 	}
