@@ -162,25 +162,35 @@ static const char *default_policy(void)
 	return "policies";
 }
 
-int cmd_query(int argc, char **argv)
+/* --policy DIR --profile NAME [--network DOMAIN]; optind is left at the
+ * first operand. */
+static int parse_qopts(int argc, char **argv, bool network, struct qopts *o)
 {
-	struct qopts o = { default_policy(), NULL, NULL };
 	static const struct option opts[] = { { "policy", required_argument, 0, 'p' },
 					      { "profile", required_argument, 0, 'n' },
 					      { "network", required_argument, 0, 'N' },
 					      { 0, 0, 0, 0 } };
 	int c;
+	*o = (struct qopts){ default_policy(), NULL, NULL };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		if (c == 'p')
-			o.policy = optarg;
+			o->policy = optarg;
 		else if (c == 'n')
-			o.profile = optarg;
-		else if (c == 'N')
-			o.network = optarg;
+			o->profile = optarg;
+		else if (c == 'N' && network)
+			o->network = optarg;
 		else
-			return 125;
+			return -EINVAL;
 	}
+	return 0;
+}
+
+int cmd_query(int argc, char **argv)
+{
+	struct qopts o;
+	if (parse_qopts(argc, argv, true, &o) < 0)
+		return 125;
 	if (!o.profile || (!o.network && optind != argc - 1)) {
 		fprintf(stderr, "usage: capgate query --policy DIR --profile NAME PATH\n"
 				"       capgate query --policy DIR --profile NAME --network DOMAIN [TYPE]\n");
@@ -338,20 +348,9 @@ static void show_profile(struct ast *a, struct ast_profile *ap, int ind,
 
 int cmd_show(int argc, char **argv)
 {
-	struct qopts o = { default_policy(), NULL, NULL };
-	static const struct option opts[] = { { "policy", required_argument, 0, 'p' },
-					      { "profile", required_argument, 0, 'n' },
-					      { 0, 0, 0, 0 } };
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 'p')
-			o.policy = optarg;
-		else if (c == 'n')
-			o.profile = optarg;
-		else
-			return 125;
-	}
+	struct qopts o;
+	if (parse_qopts(argc, argv, false, &o) < 0)
+		return 125;
 	if (!o.profile) {
 		fprintf(stderr, "usage: capgate show --policy DIR --profile NAME\n");
 		return 125;
