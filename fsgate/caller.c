@@ -217,6 +217,8 @@ int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *
 {
 	if (!c->resolved)
 		resolve(fs, c);
+	if (rc->granted)
+		*rc->granted = PERM_ALL;
 	if (!c->confined)
 		return 0;
 	struct file_perms fp;
@@ -233,6 +235,8 @@ int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *
 	}
 	if (granted & PERM_WRITE)
 		granted |= PERM_APPEND; /* w includes append, as upstream */
+	if (rc->granted)
+		*rc->granted = complain(fs, c) ? PERM_ALL : granted;
 	uint32_t denied = rc->want & ~granted;
 	if (!denied) {
 		if ((rc->want & fp.audit) ||

@@ -149,6 +149,7 @@ struct fsg_req_check {
 	bool owner;         /* caller owns the object */
 	const char *target; /* for logs */
 	enum fsg_maskstyle style;
+	uint32_t *granted;  /* out, optional: what the caller holds on path */
 };
 void fsg_caller_init(struct fsg *fs, fuse_req_t req, struct fsg_caller *c);
 void fsg_caller_init_raw(struct fsg_caller *c, pid_t pid, uid_t uid, gid_t gid);

@@ -145,6 +145,14 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
 	}
 }
 
+static unsigned long op_count[64];
+static void dump_counts(void)
+{
+	for (int i = 0; i < 64; i++)
+		if (op_count[i])
+			fprintf(stderr, "op %d: %lu\n", i, op_count[i]);
+}
+
 struct pool {
 	struct fsg *fs;
 	sem_t done;
@@ -170,6 +178,8 @@ static void *worker(void *arg)
 			break;
 		}
 		const struct fuse_in_header *ih = buf.mem;
+		if (!(buf.flags & FUSE_BUF_IS_FD) && ih->opcode < 64)
+			__atomic_add_fetch(&op_count[ih->opcode], 1, __ATOMIC_RELAXED);
 		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
 		    ih->opcode == FUSE_TMPFILE)
 			handle_tmpfile(fs, buf.mem, (size_t)r);
@@ -207,6 +217,8 @@ int fsg_loop(struct fsg *fs, unsigned nthreads)
 	for (unsigned i = 0; i < pl.n; i++)
 		pthread_join(pl.tids[i], NULL);
 	free(pl.tids);
+	if (getenv("FSGATE_STATS"))
+		dump_counts();
 	sem_destroy(&pl.done);
 	return 0;
 }

@@ -58,6 +58,25 @@ static void set_cache_flags(struct fsg *fs, struct fsg_node *n, const struct sta
 		fi->direct_io = 1;
 }
 
+/* FLUSH, one round trip on every close(2), does two jobs here: it drops
+ * the closing owner's POSIX locks, and it records what our writes left
+ * (for keep_cache). A read-only open of a path without k needs neither:
+ * no lock can be taken through it, and it writes nothing. The one
+ * difference it makes: closing it does not drop POSIX locks the process
+ * took on the same file through another descriptor (they go when that
+ * one is closed). Nodes that hold locks right now keep FLUSH. */
+static bool skip_flush(struct fsg *fs, struct fsg_node *n, int flags,
+		       uint32_t granted)
+{
+	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) ||
+	    (granted & PERM_LOCK))
+		return false;
+	pthread_mutex_lock(&fs->mu);
+	bool locked = n->locks != NULL;
+	pthread_mutex_unlock(&fs->mu);
+	return !locked;
+}
+
 static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		   struct fuse_file_info *fi)
 {
@@ -77,10 +96,11 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	if (r < 0)
 		goto out;
 	fsg_caller_init(fs, req, &c);
+	uint32_t granted = 0;
 	struct fsg_req_check rc = {
 		.op = (fi->flags & O_FMODE_EXEC) ? "exec" : "open", .path = path,
 		.want = open_want(fi->flags), .ouid = st.st_uid,
-		.owner = st.st_uid == c.uid, .style = MS_PLAIN,
+		.owner = st.st_uid == c.uid, .style = MS_PLAIN, .granted = &granted,
 	};
 	r = fsg_check(fs, &c, &rc);
 	if (r < 0)
@@ -92,6 +112,7 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	}
 	fi->fh = (uint64_t)fd;
 	set_cache_flags(fs, n, &st, fi);
+	fi->noflush = skip_flush(fs, n, fi->flags, granted);
 	r = 0;
 out:
 	fsg_put(fs, n);
