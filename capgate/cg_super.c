@@ -432,6 +432,70 @@ static bool is_script(int pathfd)
 	return r;
 }
 
+/* The ELF interpreter (PT_INTERP) of the program behind O_PATH fd
+ * `pathfd`: 1 and its name in buf, 0 none (a static program), -errno
+ * when it is not an ELF file we can read. */
+static int elf_interp(int pathfd, char *buf, size_t len)
+{
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", pathfd);
+	int fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	Elf64_Ehdr eh;
+	int r = -ENOEXEC;
+	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+		goto out;
+	r = 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
+		    (ssize_t)sizeof ph) {
+			r = -ENOEXEC;
+			break;
+		}
+		if (ph.p_type != PT_INTERP)
+			continue;
+		if (ph.p_filesz < 2 || ph.p_filesz > len ||
+		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
+		    buf[ph.p_filesz - 1] != '\0') {
+			r = -ENOEXEC;
+			break;
+		}
+		r = 1;
+		break;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* May an ix exec of the program behind `pathfd` run without the exec
+ * window (see transition())? Only when fsgate will grant the kernel's
+ * exec opens as the caller: x on the program (decided) and on its ELF
+ * interpreter, if any. Scripts and other formats take the slow path. */
+static bool ix_direct(pid_t tid, int pathfd, const struct profile *cur, long fsuid)
+{
+	char interp[PATH_MAX], canon[PATH_MAX];
+	int r = elf_interp(pathfd, interp, sizeof interp);
+	if (r <= 0)
+		return r == 0;
+	int fd = resolve(tid, AT_FDCWD, interp, false, false, canon, sizeof canon);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	if (!ok)
+		return false;
+	struct file_perms fp;
+	decide_file(cur, canon, &fp);
+	return (file_perms_granted(&fp, fsuid >= 0 && (uid_t)fsuid == st.st_uid) &
+		PERM_EXEC) && !(fp.audit & PERM_EXEC);
+}
+
 static const struct profile *find_target(struct cg_super *s, const struct profile *cur,
 					 const struct xtrans *x, const char *path)
 {
@@ -490,17 +554,18 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		return;
 	}
 	t.script = is_script(fd);
-	close(fd);
 	s->nexec++;
 	if (who == WHO_INITIAL) {
 		/* The launcher's own child: its first exec enters the profile. */
 		t.from = NULL;
 		t.to = s->base;
 		t.scrub = false;
+		close(fd);
 		transition(s, n, &t);
 		return;
 	}
 	if (who == WHO_UNKNOWN) {
+		close(fd);
 		log_file(s, AUDIT_DENIED, "exec", label[0] ? label : "?", t.path, NULL,
 			 "unknown label", tid, "x", -1, st.st_uid);
 		respond(s, n->id, EACCES, false);
@@ -514,6 +579,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	bool in_allow = fp.allow & PERM_EXEC;
 	bool granted = file_perms_granted(&fp, owner) & PERM_EXEC;
 	if (!granted) {
+		close(fd);
 		log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec", label,
 			 t.path, NULL, NULL, tid, "x", fsuid, st.st_uid);
 		respond(s, n->id, EACCES, complain);
@@ -536,6 +602,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 				break;
 			}
 			if (!(x->flags & XF_FALLBACK_UX)) {
+				close(fd);
 				log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec",
 					 label, t.path, x->target, "profile not found", tid,
 					 "x", fsuid, st.st_uid);
@@ -552,6 +619,17 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		t.to = cur;
 		t.scrub = false;
 		break;
+	}
+	/* ix with nothing to change: fsgate's own check of the exec opens
+	 * (x on the program and its loader, race-free at open) is the
+	 * decision; no ptrace, no cgroup moves. A program swapped in after
+	 * our look still needs x there, and runs in this same profile. */
+	bool direct = t.to == cur && !t.script && s->fsgate && !complain &&
+		      !(fp.audit & PERM_EXEC) && ix_direct(tid, fd, cur, fsuid);
+	close(fd);
+	if (direct) {
+		respond(s, n->id, 0, true);
+		return;
 	}
 	transition(s, n, &t);
 }

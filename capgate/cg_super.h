@@ -14,7 +14,9 @@
  * target's cgroup, lowers its rlimits and capabilities to the target's,
  * sets AT_SECURE in its auxiliary vector for Px/Cx/Ux (glibc's ld.so then
  * drops exactly upstream's list of variables, as under AppArmor), checks
- * that the program that ran is the one decided on, and detaches.
+ * that the program that ran is the one decided on, and detaches. An ix exec
+ * of an ELF program whose loader has x too skips all that (ix_direct()):
+ * fsgate's checks of the kernel's exec opens decide, without races.
  *
  * mmap/mprotect with PROT_EXEC of a file: allowed when the profile gives m
  * or an x mode on its path, else EACCES. Caveat (TOCTOU): the decision uses
@@ -45,6 +47,7 @@ struct cg_super {
 	struct audit_sink *audit;
 	bool complain;                /* --complain */
 	bool drop_caps;               /* lower capabilities at transitions */
+	bool fsgate;                  /* fsgate checks the sandbox's exec opens */
 	cg_attach_fn attach;          /* netgate for a new label cgroup, or NULL */
 	void *attach_arg;             /* attach's first argument */
 	/* label cgroups made so far (attached once) */

@@ -743,6 +743,7 @@ static int supervise(struct launch *L, int sigfd)
 	S.audit = L->audit;
 	S.complain = L->o.complain;
 	S.drop_caps = L->plan.drop_caps;
+	S.fsgate = !L->o.no_fsgate;
 	S.attach = attach_cb;
 	S.attach_arg = L;
 	if (cg_super_init(&S) < 0)
@@ -822,6 +823,10 @@ static int supervise(struct launch *L, int sigfd)
 	}
 	if (S.listener >= 0)
 		close(S.listener);
+	if (getenv("CAPGATE_DEBUG"))
+		fprintf(stderr, "capgate: supervised %llu execs (%llu transitions), %llu mmaps\n",
+			(unsigned long long)S.nexec, (unsigned long long)S.ntrans,
+			(unsigned long long)S.nmmap);
 	return status;
 }
 

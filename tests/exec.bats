@@ -109,6 +109,20 @@ profile nom {
   /usr/bin/dash mrix,
   $W/preload.so r,
 }
+profile ixfast {
+  #include <abstractions/base>
+  /usr/bin/dash mrix,
+  /usr/bin/true mrix,
+  /usr/bin/false mr,
+}
+profile ixslow {
+  /etc/ld.so.cache r,
+  /{usr/,}lib{,32,64,x32}/** mr,
+  /{usr/,}lib/@{multiarch}/** mr,
+  /dev/null rw,
+  /usr/bin/dash mrix,
+  /usr/bin/true mrix,
+}
 profile userns {
   #include <abstractions/base>
   userns,
@@ -183,6 +197,24 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 	[[ "${lines[0]}" == "cg=" ]]
 	[[ "${lines[1]}" == *"TMPDIR=/x" ]]
 	[[ "${lines[2]}" == "caps=0000000000000001" ]]
+}
+
+@test "ix of an ELF program whose loader has x needs no exec stop; without x on the loader it takes one" {
+	# The launcher's own first exec is always a transition (into the
+	# profile); the two ix execs of true then run directly (fsgate
+	# checks x on the program and ld.so) or through the exec window.
+	run env CAPGATE_DEBUG=1 "$CAPGATE" exec --policy "$W/pol" --profile ixfast -- /usr/bin/dash -c '/usr/bin/true && /usr/bin/true && echo ok'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *ok* ]]
+	[[ "$output" == *"supervised 3 execs (1 transitions)"* ]]
+	run env CAPGATE_DEBUG=1 "$CAPGATE" exec --policy "$W/pol" --profile ixslow -- /usr/bin/dash -c '/usr/bin/true && /usr/bin/true && echo ok'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *ok* ]]
+	[[ "$output" == *"supervised 3 execs (3 transitions)"* ]]
+	# no x: still refused, with the line
+	run cx ixfast /usr/bin/dash -c '/usr/bin/false'
+	[ "$status" -eq 126 ]
+	grep -q "operation=\"exec\" class=\"file\" error=-13 profile=\"ixfast\" name=\"/usr/bin/false\"" "$LOG"
 }
 
 @test "px moves to the target profile and keeps LD_PRELOAD; Px scrubs it" {
