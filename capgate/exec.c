@@ -385,6 +385,7 @@ static int start_netgate(struct launch *L)
 			_exit(1);
 		close(p[0]);
 		cg_collect_stale(L->cgroot, detach_cb, L);
+		mark("stale instances collected (child)");
 		r = L->attaching ? attach_cb(L, L->inst, L->pr) : 0;
 		mark("netgate attached (child)");
 		if (write(p[1], &r, sizeof r) != sizeof r)
