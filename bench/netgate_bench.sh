@@ -10,8 +10,8 @@
 # Needs root, cgroup v2, a built tree (make). Leaves nothing behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS=${1:-2}
-REPS=${2:-3}
+SECS=${1:-1}
+REPS=${2:-15}
 NETGATE=$PWD/build/bin/netgate
 [ -x "$NETGATE" ] || { echo "build first (make)" >&2; exit 2; }
 mkdir -p build/bench
