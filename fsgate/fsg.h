@@ -105,6 +105,9 @@ struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino);
  * filled. Returns 0 or -errno. */
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out);
+/* light: for readdirplus, a new node gets no fd and no file handle yet. */
+int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
+		   bool light, struct stat *st, struct fsg_node **out);
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
 /* A node for an object without a name (O_TMPFILE) made through fd, child
  * of parent, with nlookup 1; never hashed. */

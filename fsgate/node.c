@@ -298,6 +298,31 @@ static int same_obj(int fd, const struct fsg_node *n)
 }
 
 /* Open an O_PATH fd for n without holding mu (n is pinned by users). */
+/* A node made from a listing gets its file handle when first opened
+ * (by name, identity checked), so later renames elsewhere cannot lose it. */
+static void give_handle(struct fsg *fs, struct fsg_node *n, int fd)
+{
+	if (!fs->handles)
+		return;
+	pthread_mutex_lock(&fs->mu);
+	bool need = !n->fh;
+	pthread_mutex_unlock(&fs->mu);
+	if (!need)
+		return;
+	int mnt_id;
+	struct file_handle *fh = make_handle(fd, &mnt_id);
+	if (!fh)
+		return;
+	pthread_mutex_lock(&fs->mu);
+	if (!n->fh) {
+		n->mnt = mount_index(fs, mnt_id, fd, n->type == S_IFDIR);
+		n->fh = fh;
+		fh = NULL;
+	}
+	pthread_mutex_unlock(&fs->mu);
+	free(fh);
+}
+
 static int node_open_path(struct fsg *fs, struct fsg_node *n)
 {
 	int fd;
@@ -333,6 +358,8 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 			if (r < 0) {
 				close(fd);
 				fd = r;
+			} else {
+				give_handle(fs, n, fd);
 			}
 		}
 	}
@@ -430,7 +457,7 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 	n->type = st->st_mode & S_IFMT;
 	n->fd = -1;
 	n->mnt = -1;
-	if (fs->handles) {
+	if (fs->handles && fd >= 0) {
 		int mnt_id;
 		n->fh = make_handle(fd, &mnt_id);
 		if (n->fh) {
@@ -444,6 +471,12 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out)
+{
+	return fsg_lookup_how(fs, parent, name, false, st, out);
+}
+
+int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
+		   bool light, struct stat *st, struct fsg_node **out)
 {
 	if (fsg_bad_name(name))
 		return -EINVAL;
@@ -481,10 +514,20 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 			goto out;
 		}
 	}
-	fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, st) < 0) {
-		ret = -errno;
-		goto out;
+	if (light) {
+		/* A name met in a directory listing: one fstatat(), no fd and
+		 * no handle yet; the node is opened by parent + name (checked
+		 * against this identity) when first used. */
+		if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = -errno;
+			goto out;
+		}
+	} else {
+		fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, st) < 0) {
+			ret = -errno;
+			goto out;
+		}
 	}
 	pthread_mutex_lock(&fs->mu);
 	n = hfind(fs, parent, name);
@@ -494,7 +537,7 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	}
 	if (n) {
 		n->nlookup++;
-		if (n->fd < 0) {
+		if (n->fd < 0 && fd >= 0) {
 			node_set_fd(fs, n, fd);
 			fd = -1;
 		}
@@ -525,7 +568,8 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	parent->nchild++;
 	hinsert(fs, fresh);
 	iinsert(fs, fresh);
-	node_set_fd(fs, fresh, fd);
+	if (fd >= 0)
+		node_set_fd(fs, fresh, fd);
 	fd = -1;
 	pthread_mutex_unlock(&fs->mu);
 	*out = fresh;

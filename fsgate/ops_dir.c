@@ -103,7 +103,7 @@ static ssize_t add_entry(fuse_req_t req, struct fsg *fs, struct fsg_node *dn,
 	memset(&e, 0, sizeof e);
 	e.attr = st;
 	if (!dot_or_dotdot(de->d_name)) {
-		int r = fsg_lookup(fs, dn, de->d_name, &st, &n);
+		int r = fsg_lookup_how(fs, dn, de->d_name, true, &st, &n);
 		if (r == -ENOENT)
 			return 0; /* vanished meanwhile: skip it */
 		if (r < 0)
