@@ -254,8 +254,11 @@ static void detach_cb(void *arg, const char *rel)
 static int attach_cb(void *arg, const char *rel, const struct profile *pr)
 {
 	struct launch *L = arg;
-	if (profile_flags(pr) & (PF_COMPLAIN | PF_UNCONFINED))
+	if (profile_flags(pr) & PF_UNCONFINED)
 		return 0;
+	/* complain: nothing refused, would-be denials logged ALLOWED */
+	if (L->plan.complain || (profile_flags(pr) & PF_COMPLAIN))
+		return ng_attach_complain_on(L->nl, rel, pr);
 	return ng_attach_on(L->nl, rel, pr);
 }
 
@@ -371,7 +374,7 @@ static int start_netgate(struct launch *L)
 		msg("pipe: %m");
 		return -1;
 	}
-	L->attaching = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
+	L->attaching = !(profile_flags(L->pr) & PF_UNCONFINED);
 	pid_t pid = fork();
 	if (pid < 0) {
 		msg("fork: %m");

@@ -135,7 +135,7 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 		if ((r = ng_cgroup_resolve(root, t[i].cgroup, &cg)) < 0)
 			goto out;
 		struct ng_plan *p;
-		if ((r = ng_plan_profile(t[i].pr, &p)) < 0)
+		if ((r = ng_plan_profile(t[i].pr, t[i].complain, &p)) < 0)
 			goto out;
 		const uint64_t hash = p->hash;
 		size_t k;
@@ -159,7 +159,7 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char dir[4096 + NG_CGROUP_PATH_MAX + 1];
 		snprintf(dir, sizeof dir, "%s%s", root, add[i].path);
-		r = ng_bind_attach(dir, t[i].pr);
+		r = ng_bind_attach(dir, t[i].pr, t[i].complain);
 	}
 out:
 	for (size_t i = 0; i < np; i++)
@@ -176,13 +176,20 @@ int ng_attach_many(const struct ng_target *t, size_t n, struct ng_stats *stats)
 
 int ng_attach(const char *cgroup_path, const struct profile *pr)
 {
-	struct ng_target t = { cgroup_path, pr };
+	struct ng_target t = { cgroup_path, pr, 0 };
 	return attach_many(NULL, &t, 1, NULL);
 }
 
 int ng_attach_on(struct mnl_socket *nl, const char *cgroup_path, const struct profile *pr)
 {
-	struct ng_target t = { cgroup_path, pr };
+	struct ng_target t = { cgroup_path, pr, 0 };
+	return attach_many(nl, &t, 1, NULL);
+}
+
+int ng_attach_complain_on(struct mnl_socket *nl, const char *cgroup_path,
+			  const struct profile *pr)
+{
+	struct ng_target t = { cgroup_path, pr, 1 };
 	return attach_many(nl, &t, 1, NULL);
 }
 

@@ -32,11 +32,16 @@ struct mnl_socket;
 int ng_open(struct mnl_socket **nl);
 void ng_close(struct mnl_socket *nl);
 int ng_attach_on(struct mnl_socket *nl, const char *cgroup_path, const struct profile *pr);
+/* The same in complain mode (capgate exec --complain): nothing is
+ * refused, would-be denials are logged as ALLOWED. */
+int ng_attach_complain_on(struct mnl_socket *nl, const char *cgroup_path,
+			  const struct profile *pr);
 int ng_detach_on(struct mnl_socket *nl, const char *cgroup_path);
 
 struct ng_target {
 	const char *cgroup;
 	const struct profile *pr;
+	int complain; /* as if flags=(complain): accept, log ALLOWED */
 };
 /* Timings of one call, microseconds. */
 struct ng_stats {

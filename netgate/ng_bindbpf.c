@@ -188,12 +188,12 @@ int ng_bind_detach(const char *dir)
 	return r;
 }
 
-int ng_bind_attach(const char *dir, const struct profile *pr)
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain)
 {
 	const struct net_rule *rules = NULL;
 	size_t n = profile_net_rules(pr, &rules);
 	uint32_t fl = profile_flags(pr);
-	int complain = (fl & PF_COMPLAIN) != 0;
+	complain = complain || (fl & PF_COMPLAIN) != 0;
 	int allow_all = (fl & (PF_DEFAULT_ALLOW | PF_UNCONFINED)) || (profile_extra(pr) & PX_ALL);
 	static const int fams[2] = { AF_INET, AF_INET6 };
 	struct bpf_insn *insns[2] = { calloc(NG_BIND_MAX_INSNS, sizeof(struct bpf_insn)),

@@ -33,7 +33,7 @@ int ng_bind_prog(const struct net_rule *rules, size_t n, int complain,
 /* Load and attach (replacing what was attached) the programs for the
  * cgroup directory `dir` (a full path), or detach them when the profile
  * allows every bind. 0 or -errno. */
-int ng_bind_attach(const char *dir, const struct profile *pr);
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain);
 
 /* Detach both programs; 0 also when none was attached. */
 int ng_bind_detach(const char *dir);

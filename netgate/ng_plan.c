@@ -303,13 +303,13 @@ fail:
 	return e;
 }
 
-int ng_plan_profile(const struct profile *pr, struct ng_plan **out)
+int ng_plan_profile(const struct profile *pr, int complain, struct ng_plan **out)
 {
 	const struct net_rule *rules = NULL;
 	size_t n = profile_net_rules(pr, &rules);
 	uint32_t fl = profile_flags(pr);
 	int allow_all = (fl & PF_DEFAULT_ALLOW) || (profile_extra(pr) & PX_ALL) ||
 			(fl & PF_UNCONFINED);
-	return ng_plan_rules(profile_name(pr), rules, n, (fl & PF_COMPLAIN) != 0,
-			     allow_all, out);
+	return ng_plan_rules(profile_name(pr), rules, n,
+			     complain || (fl & PF_COMPLAIN) != 0, allow_all, out);
 }

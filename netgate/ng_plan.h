@@ -90,8 +90,8 @@ struct ng_plan {
 int ng_plan_rules(const char *profile, const struct net_rule *rules, size_t n,
 		  int complain, int default_allow, struct ng_plan **out);
 
-/* Plan from a compiled profile. */
-int ng_plan_profile(const struct profile *pr, struct ng_plan **out);
+/* Plan from a compiled profile; complain: as if it had flags=(complain). */
+int ng_plan_profile(const struct profile *pr, int complain, struct ng_plan **out);
 
 void ng_plan_free(struct ng_plan *p);
 

@@ -325,6 +325,30 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 	grep -q "apparmor=\"ALLOWED\" operation=\"exec\".*name=\"$W/bin/none_t\"" "$LOG"
 }
 
+@test "complain mode: a would-be network denial connects and is logged ALLOWED" {
+	local p=18392
+	python3 -c 'import socket,sys,time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
+	PIDS+=($!)
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break; sleep 0.05; done
+	# netto allows one other port only: enforced, the connect is refused
+	cat >"$W/pol/net" <<EOF
+#include <tunables/global>
+profile netto {
+  #include <abstractions/base>
+  network inet stream peer=(ip=127.0.0.1 port=1),
+  $W/helper mrix,
+}
+EOF
+	run cx netto "$W/helper" connect $p
+	[ "$output" = "fail ECONNREFUSED" ]
+	grep -q "apparmor=\"DENIED\" operation=\"connect\" class=\"net\".*profile=\"netto\".*fport=$p" "$LOG"
+	run "$CAPGATE" exec --complain --policy "$W/pol" --profile netto --log "$LOG" -- "$W/helper" connect $p
+	[ "$output" = ok ]
+	grep -q "apparmor=\"ALLOWED\" operation=\"connect\" class=\"net\".*profile=\"netto\".*fport=$p" "$LOG"
+}
+
 @test "signals are forwarded" {
 	"$CAPGATE" exec --policy "$W/pol" --profile foo -- /usr/bin/dash -c 'trap "echo got-term; exit 7" TERM; while :; do sleep 0.05 2>/dev/null || :; done' >"$W/out" 2>&1 &
 	local l=$!
