@@ -59,20 +59,19 @@ static void set_cache_flags(struct fsg *fs, struct fsg_node *n, const struct sta
 }
 
 /* FLUSH, one round trip on every close(2), does two jobs here: it drops
- * the closing owner's POSIX locks, and it records what our writes left
- * (for keep_cache). A read-only open of a path without k needs neither:
- * no lock can be taken through it, and it writes nothing. The one
- * difference it makes: closing it does not drop POSIX locks the process
- * took on the same file through another descriptor (they go when that
- * one is closed). Nodes that hold locks right now keep FLUSH. */
-static bool skip_flush(struct fsg *fs, struct fsg_node *n, int flags,
-		       uint32_t granted)
+ * the closing owner's POSIX locks, and it records early what our writes
+ * left (for keep_cache; RELEASE records it too, a moment later). An open
+ * of a path without k needs neither: no lock can be taken through it, and
+ * writes are synchronous (no writeback cache), so close has nothing to
+ * report. The one difference it makes: closing it does not drop POSIX
+ * locks the process took on the same file through another descriptor
+ * (they go when that one is closed). Nodes that hold locks keep FLUSH. */
+static bool skip_flush(struct fsg *fs, struct fsg_node *n, uint32_t granted)
 {
-	if ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC) ||
-	    (granted & PERM_LOCK))
+	if (granted & PERM_LOCK)
 		return false;
 	pthread_mutex_lock(&fs->mu);
-	bool locked = n->locks != NULL;
+	bool locked = n && n->locks != NULL;
 	pthread_mutex_unlock(&fs->mu);
 	return !locked;
 }
@@ -112,7 +111,7 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	}
 	fi->fh = (uint64_t)fd;
 	set_cache_flags(fs, n, &st, fi);
-	fi->noflush = skip_flush(fs, n, fi->flags, granted);
+	fi->noflush = skip_flush(fs, n, granted);
 	r = 0;
 out:
 	fsg_put(fs, n);
@@ -160,11 +159,11 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	if (r < 0)
 		goto out;
 	fsg_caller_init(fs, req, &c);
-	uint32_t want = open_want(flags);
+	uint32_t want = open_want(flags), granted = 0;
 	want |= (want & PERM_APPEND) && !(want & PERM_WRITE) ? PERM_APPEND : PERM_WRITE;
 	struct fsg_req_check rc = {
 		.op = "open", .path = path, .want = want, .ouid = c.uid,
-		.owner = true, .style = MS_PLAIN,
+		.owner = true, .style = MS_PLAIN, .granted = &granted,
 	};
 	r = fsg_check(fs, &c, &rc);
 	if (r < 0)
@@ -188,6 +187,7 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	fd = -1;
 	if (flags & O_DIRECT)
 		fi->direct_io = 1;
+	fi->noflush = skip_flush(fs, NULL, granted); /* a new file: no locks */
 out:
 	if (fd >= 0)
 		close(fd);
