@@ -1,5 +1,4 @@
 /* cg_prefetch.c: warm the sandbox's FUSE root (see cg_prefetch.h). */
-#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capgate/cg_elf.h"
 #include "capgate/cg_prefetch.h"
 
 #define MAX_BYTES (4L << 20)  /* read no more of one file than this */
@@ -48,26 +48,8 @@ static void interpreter(int fd, const char *head, size_t n, char *out, size_t le
 		out[k] = '\0';
 		return;
 	}
-	if (n < sizeof(Elf64_Ehdr) || memcmp(head, ELFMAG, SELFMAG) != 0 ||
-	    head[EI_CLASS] != ELFCLASS64)
-		return;
-	Elf64_Ehdr eh;
-	memcpy(&eh, head, sizeof eh);
-	for (unsigned i = 0; i < eh.e_phnum && i < 64; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-		    (ssize_t)sizeof ph)
-			return;
-		if (ph.p_type != PT_INTERP)
-			continue;
-		if (ph.p_filesz == 0 || ph.p_filesz >= len)
-			return;
-		if (pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-			out[0] = '\0';
-		else
-			out[ph.p_filesz - 1] = '\0';
-		return;
-	}
+	if (cg_elf_interp(fd, out, len) <= 0)
+		out[0] = '\0';
 }
 
 static void prefetch(const char *path, int depth)

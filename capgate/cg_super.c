@@ -18,11 +18,11 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <elf.h>
 
 #include "sysfile.h"
 #include "capgate/cg_apply.h"
 #include "capgate/cg_cgroup.h"
+#include "capgate/cg_elf.h"
 #include "capgate/cg_ptrace.h"
 #include "capgate/cg_super.h"
 
@@ -432,9 +432,8 @@ static bool is_script(int pathfd)
 	return r;
 }
 
-/* The ELF interpreter (PT_INTERP) of the program behind O_PATH fd
- * `pathfd`: 1 and its name in buf, 0 none (a static program), -errno
- * when it is not an ELF file we can read. */
+/* The ELF interpreter of the program behind O_PATH fd `pathfd`, as
+ * cg_elf_interp() says. */
 static int elf_interp(int pathfd, char *buf, size_t len)
 {
 	char link[64];
@@ -442,32 +441,7 @@ static int elf_interp(int pathfd, char *buf, size_t len)
 	int fd = open(link, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	Elf64_Ehdr eh;
-	int r = -ENOEXEC;
-	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
-		goto out;
-	r = 0;
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) !=
-		    (ssize_t)sizeof ph) {
-			r = -ENOEXEC;
-			break;
-		}
-		if (ph.p_type != PT_INTERP)
-			continue;
-		if (ph.p_filesz < 2 || ph.p_filesz > len ||
-		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz ||
-		    buf[ph.p_filesz - 1] != '\0') {
-			r = -ENOEXEC;
-			break;
-		}
-		r = 1;
-		break;
-	}
-out:
+	int r = cg_elf_interp(fd, buf, len);
 	close(fd);
 	return r;
 }
