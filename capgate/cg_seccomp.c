@@ -7,7 +7,9 @@
  * - mount, umount, pivot_root, setns and the new mount API: EPERM, always;
  *   the program cannot undo the sandbox even when its profile grants
  *   sys_admin.
- * - io_uring and socket(2) are netgate's filter (ng_seccomp_load).
+ * - io_uring and socket(2)/socketpair(2): netgate's rules (ng_seccomp_add),
+ *   in this same filter; refused sockets go to the supervisor, which logs
+ *   and answers EACCES.
  * - TIOCSTI/TIOCLINUX: EPERM, so a program sharing our terminal cannot push
  *   keystrokes into the shell that started it (bubblewrap's --new-session
  *   reason), while job control keeps working.
@@ -29,6 +31,7 @@
 #include <seccomp.h>
 
 #include "capgate/cg_seccomp.h"
+#include "netgate/ng_seccomp.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -76,7 +79,7 @@ static int build(scmp_filter_ctx ctx, const struct cg_plan *p)
 	return r ? -EINVAL : 0;
 }
 
-int cg_bpf_from_memfd(int mfd, struct cg_bpf *out)
+static int bpf_from_memfd(int mfd, struct cg_bpf *out)
 {
 	off_t len = lseek(mfd, 0, SEEK_END);
 	if (len <= 0 || len % sizeof(struct sock_filter) || len > 65536)
@@ -93,13 +96,16 @@ int cg_bpf_from_memfd(int mfd, struct cg_bpf *out)
 	return 0;
 }
 
-int cg_seccomp_export(const struct cg_plan *p, struct cg_bpf *out)
+int cg_seccomp_export(const struct cg_plan *p, const struct profile *net,
+		      struct cg_bpf *out)
 {
 	int r, mfd = -1;
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
-	if ((r = build(ctx, p)) < 0)
+	/* other ABIs (i386's socketcall cannot be filtered) kill the process */
+	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0 ||
+	    (r = build(ctx, p)) < 0 || (net && (r = ng_seccomp_add(ctx, net, 1)) < 0))
 		goto out;
 	mfd = memfd_create("capgate-bpf", MFD_CLOEXEC);
 	if (mfd < 0) {
@@ -108,7 +114,7 @@ int cg_seccomp_export(const struct cg_plan *p, struct cg_bpf *out)
 	}
 	if ((r = seccomp_export_bpf(ctx, mfd)) < 0)
 		goto out;
-	r = cg_bpf_from_memfd(mfd, out);
+	r = bpf_from_memfd(mfd, out);
 out:
 	if (mfd >= 0)
 		close(mfd);

@@ -1,8 +1,9 @@
-/* cg_seccomp.h: the launcher's seccomp filter (netgate adds its own for
- * socket creation). Installed last before exec, inherited by everything the
- * program starts; the returned listener goes to the launcher's supervisor
- * (cg_super.c), which decides execve/execveat (exec transitions) and
- * PROT_EXEC file mappings (the `m` permission). */
+/* cg_seccomp.h: the launcher's seccomp filter, with netgate's rules for
+ * socket creation in it. Installed last before exec, inherited by
+ * everything the program starts; the returned listener goes to the
+ * launcher's supervisor (cg_super.c), which decides execve/execveat (exec
+ * transitions) and PROT_EXEC file mappings (the `m` permission), and logs
+ * the socket(2)/socketpair(2) calls netgate's rules refuse. */
 #ifndef CAPGATE_CG_SECCOMP_H
 #define CAPGATE_CG_SECCOMP_H
 
@@ -18,10 +19,11 @@ struct cg_bpf {
 	size_t len;
 };
 
-/* Our filter, for the plan. 0 or -errno. */
-int cg_seccomp_export(const struct cg_plan *p, struct cg_bpf *out);
-/* A filter another exporter (netgate's ng_seccomp_export) wrote to mfd. */
-int cg_bpf_from_memfd(int mfd, struct cg_bpf *out);
+/* Our filter, for the plan, with netgate's socket rules of profile `net`
+ * (NULL: none) as notifications. 0 or -errno. */
+struct profile;
+int cg_seccomp_export(const struct cg_plan *p, const struct profile *net,
+		      struct cg_bpf *out);
 /* Install (no_new_privs must be set); with `listener`, returns the
  * user-notification listener fd. 0/fd or -errno. */
 int cg_seccomp_install(const struct cg_bpf *b, bool listener);

@@ -695,6 +695,38 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 	respond(s, n->id, EACCES, complain);
 }
 
+/* ---- socket creation ---- */
+
+/* Only the calls netgate's rules refuse reach us (the filter decided, on
+ * the starting profile's rules): log the denial as AppArmor does, refuse. */
+static void on_socket(struct cg_super *s, const struct seccomp_notif *n)
+{
+	pid_t tid = (pid_t)n->pid;
+	int fam = (int)n->data.args[0], type = (int)n->data.args[1] & 0xf;
+	char comm[64], famnum[16], typenum[16], proto[16];
+	get_comm(tid, comm, sizeof comm);
+	const char *f = net_domain_name(fam), *t = net_type_name(type);
+	snprintf(famnum, sizeof famnum, "%d", fam);
+	snprintf(typenum, sizeof typenum, "%d", type);
+	snprintf(proto, sizeof proto, "%d", (int)n->data.args[2]);
+	struct audit_event ev;
+	audit_event_init(&ev);
+	ev.kind = AUDIT_DENIED;
+	ev.operation = "create";
+	ev.klass = "net";
+	ev.profile = profile_name(s->base);
+	ev.pid = tid;
+	ev.comm = comm;
+	ev.family = f ? f : famnum;
+	ev.sock_type = t ? t : typenum;
+	ev.protocol = proto;
+	ev.requested = ev.denied = "create";
+	ev.error = -EACCES;
+	s->nsock++;
+	audit_emit(s->audit, &ev);
+	respond(s, n->id, EACCES, false);
+}
+
 int cg_super_init(struct cg_super *s)
 {
 	struct seccomp_notif_sizes sz;
@@ -726,6 +758,10 @@ int cg_super_handle(struct cg_super *s)
 	case SYS_mprotect:
 	case SYS_pkey_mprotect:
 		on_mmap(s, n);
+		break;
+	case SYS_socket:
+	case SYS_socketpair:
+		on_socket(s, n);
 		break;
 	default:
 		respond(s, n->id, 0, true);

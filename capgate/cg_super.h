@@ -55,7 +55,7 @@ struct cg_super {
 	unsigned nlabels;
 	bool ux_made;
 	unsigned notif_size, resp_size;
-	uint64_t nexec, nmmap, ntrans; /* counters, for --debug and tests */
+	uint64_t nexec, nmmap, ntrans, nsock; /* counters, for CAPGATE_DEBUG */
 };
 
 /* Query the kernel's notification sizes. 0 or -errno. */

@@ -52,7 +52,6 @@
 #include "capgate/exec.h"
 #include "netgate/netgate.h"
 #include <libmnl/libmnl.h>
-#include "netgate/ng_seccomp.h"
 
 #define EXIT_LAUNCH 125
 #define STAGE "/tmp"
@@ -91,8 +90,7 @@ struct launch {
 	int sock[2];     /* program -> launcher: the seccomp listener */
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
 	char cwd[PATH_MAX];
-	struct cg_bpf bpf_net, bpf_own; /* seccomp filters, compiled beforehand */
-	bool net_filter;
+	struct cg_bpf bpf_own; /* the seccomp filter, compiled beforehand */
 };
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -616,10 +614,6 @@ static void program_main(struct launch *L)
 		snprintf(e.what, sizeof e.what, "no_new_privs");
 		goto fail;
 	}
-	if (L->net_filter && (r = cg_seccomp_install(&L->bpf_net, false)) < 0) {
-		snprintf(e.what, sizeof e.what, "netgate's socket filter");
-		goto fail;
-	}
 	int lfd = cg_seccomp_install(&L->bpf_own, true);
 	if (lfd < 0) {
 		r = lfd;
@@ -854,7 +848,6 @@ static void cleanup(struct launch *L)
 		kill(L->fsgate, SIGKILL);
 		waitpid(L->fsgate, NULL, 0);
 	}
-	cg_bpf_free(&L->bpf_net);
 	cg_bpf_free(&L->bpf_own);
 	mark("fsgate reaped");
 	if (L->warm > 0)
@@ -893,25 +886,16 @@ static int start_root(struct launch *L, int *nsfd)
 	return -2;
 }
 
+/* One seccomp filter: ours, with netgate's socket rules unless nothing
+ * is refused (complain mode, flags=(unconfined)). */
 static int compile_filters(struct launch *L)
 {
-	int r;
-	if ((r = cg_seccomp_export(&L->plan, &L->bpf_own)) < 0) {
+	bool net = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
+	int r = cg_seccomp_export(&L->plan, net ? L->pr : NULL, &L->bpf_own);
+	if (r < 0) {
 		msg("cannot build the seccomp filter: %s", strerror(-r));
 		return -1;
 	}
-	if (L->plan.complain || (profile_flags(L->pr) & PF_UNCONFINED))
-		return 0;
-	int mfd = memfd_create("netgate-bpf", MFD_CLOEXEC);
-	if (mfd < 0 || (r = ng_seccomp_export(L->pr, mfd)) < 0 ||
-	    (r = cg_bpf_from_memfd(mfd, &L->bpf_net)) < 0) {
-		msg("cannot build netgate's socket filter: %s", strerror(r < 0 ? -r : errno));
-		if (mfd >= 0)
-			close(mfd);
-		return -1;
-	}
-	close(mfd);
-	L->net_filter = true;
 	return 0;
 }
 

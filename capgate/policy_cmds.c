@@ -16,11 +16,6 @@
 #include "policy.h"
 #include "policy_cmds.h"
 
-int policy_list_dir(const char *dir, char ***out, size_t *n);
-int net_domain_from_name(const char *n);
-int net_type_from_name(const char *n);
-const char *net_domain_name(int af);
-const char *net_type_name(int type);
 
 /* Errors first, then warnings, as `file:line:col: error: message`. */
 static void print_diags(const struct diags *d)

@@ -328,7 +328,6 @@ static struct profile *get_profile(struct rbuf *r, struct profile *parent, int d
 	return pr;
 }
 
-int policy_build_attach(struct policy *p, struct diags *d);
 
 int policy_read_cache(const char *path, const uint8_t src_digest[32],
 		      struct policy **out)
@@ -471,7 +470,6 @@ static void digest_tree(const char *dir, const char *rel, uint64_t h[4], int dep
 	free(names);
 }
 
-void policy_dir_digest(const char *dir, uint8_t out[32]);
 void policy_dir_digest(const char *dir, uint8_t out[32])
 {
 	uint64_t h[4] = { 0x6a09e667f3bcc908ull, 0xbb67ae8584caa73bull,

@@ -275,7 +275,6 @@ static int build_kid_attach(struct profile *pr, struct diags *d)
 	return rc;
 }
 
-int policy_build_attach(struct policy *p, struct diags *d);
 int policy_build_attach(struct policy *p, struct diags *d)
 {
 	int rc = build_attach_dfa(p->profiles, p->nprofiles, &p->attach, d);

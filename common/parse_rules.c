@@ -319,7 +319,6 @@ static const struct {
 	{ "rw", NET_ALL }, { "read", NET_RECEIVE | NET_GETATTR | NET_GETOPT },
 	{ "write", NET_SEND | NET_SETATTR | NET_SETOPT }, { NULL, 0 } };
 
-int net_domain_from_name(const char *n);
 int net_domain_from_name(const char *n)
 {
 	for (int i = 0; domains[i].name; i++)
@@ -328,7 +327,6 @@ int net_domain_from_name(const char *n)
 	return -1;
 }
 
-const char *net_domain_name(int af);
 const char *net_domain_name(int af)
 {
 	for (int i = 0; domains[i].name; i++)
@@ -337,7 +335,6 @@ const char *net_domain_name(int af)
 	return NULL;
 }
 
-const char *net_type_name(int type);
 const char *net_type_name(int type)
 {
 	for (int i = 0; types[i].name; i++)
@@ -346,7 +343,6 @@ const char *net_type_name(int type)
 	return NULL;
 }
 
-int net_type_from_name(const char *n);
 int net_type_from_name(const char *n)
 {
 	for (int i = 0; types[i].name; i++)

@@ -227,6 +227,18 @@ int decide_link(const struct profile *pr, const char *newpath,
  * matched (log the allowed use). */
 int decide_socket(const struct profile *pr, int family, int type,
 		  int protocol, bool *audit);
+/* AppArmor's name of a socket family ("inet6") or type ("stream"), or
+ * NULL for one it has no name for; and back (-1: no such name). */
+const char *net_domain_name(int family);
+const char *net_type_name(int type);
+int net_domain_from_name(const char *name);
+int net_type_from_name(const char *name);
+
+/* The top-level profile files of a policy directory, sorted: regular
+ * files only (not the include directories), no dot files, README, backups
+ * (~) or dpkg leftovers. *out: n malloc'ed paths (free each and the
+ * array). 0 or -errno. */
+int policy_list_dir(const char *dir, char ***out, size_t *n);
 
 /* Capability N: 0 allowed, -EPERM denied. */
 int decide_cap(const struct profile *pr, int cap, bool *audit);

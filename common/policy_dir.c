@@ -17,7 +17,6 @@ static int cmp_str(const void *a, const void *b)
 
 /* Top-level profile files of a policy directory: regular files, not the
  * include-only directories, not package leftovers or dotfiles. */
-int policy_list_dir(const char *dir, char ***out, size_t *n);
 int policy_list_dir(const char *dir, char ***out, size_t *n)
 {
 	DIR *dh = opendir(dir);
@@ -55,7 +54,6 @@ int policy_list_dir(const char *dir, char ***out, size_t *n)
 	return 0;
 }
 
-void policy_dir_digest(const char *dir, uint8_t out[32]);
 
 int policy_load_dir(const char *dir, const char *cache_dir, struct diags *d,
 		    struct policy **out)

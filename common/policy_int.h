@@ -43,5 +43,9 @@ struct policy {
 
 struct profile *profile_alloc(void);
 void profile_free(struct profile *pr);
+/* The attachment automata of p (compile.c); a cache load rebuilds them. */
+int policy_build_attach(struct policy *p, struct diags *d);
+/* A digest of every file of a policy directory (cache.c), the cache key. */
+void policy_dir_digest(const char *dir, uint8_t out[32]);
 
 #endif

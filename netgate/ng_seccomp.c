@@ -56,15 +56,17 @@ int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
 	return 0;
 }
 
-/* One deny rule for socket and socketpair: the conditions ANDed. */
-static int deny(scmp_filter_ctx ctx, unsigned n, const struct scmp_arg_cmp *c)
+/* One deny rule for socket and socketpair: the conditions ANDed. `act`:
+ * EACCES at once, or a user notification (the launcher's supervisor logs
+ * the denial and answers EACCES). */
+static int deny(scmp_filter_ctx ctx, uint32_t act, unsigned n, const struct scmp_arg_cmp *c)
 {
 	static const char *const calls[] = { "socket", "socketpair" };
 	for (size_t i = 0; i < 2; i++) {
 		int nr = seccomp_syscall_resolve_name(calls[i]);
 		if (nr < 0)
 			continue;
-		int r = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EACCES), nr, n, c);
+		int r = seccomp_rule_add_array(ctx, act, nr, n, c);
 		if (r < 0)
 			return r;
 	}
@@ -73,14 +75,15 @@ static int deny(scmp_filter_ctx ctx, unsigned n, const struct scmp_arg_cmp *c)
 
 /* Deny protocols in [lo, hi] (32-bit values), as aligned blocks: each is
  * one masked equality, at most 62 of them for a range. */
-static int deny_range(scmp_filter_ctx ctx, struct scmp_arg_cmp *c, uint64_t lo, uint64_t hi)
+static int deny_range(scmp_filter_ctx ctx, uint32_t act, struct scmp_arg_cmp *c,
+		      uint64_t lo, uint64_t hi)
 {
 	while (lo <= hi) {
 		uint64_t size = 1;
 		while (size < (1ull << 32) && (lo & (size * 2 - 1)) == 0 && lo + size * 2 - 1 <= hi)
 			size *= 2;
 		c[2] = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffull & ~(size - 1), lo);
-		int r = deny(ctx, 3, c);
+		int r = deny(ctx, act, 3, c);
 		if (r < 0)
 			return r;
 		lo += size;
@@ -96,21 +99,13 @@ static int all_same(const uint8_t *v, size_t n, uint8_t x)
 	return 1;
 }
 
-static int build(const struct profile *pr, scmp_filter_ctx *out)
+static int add_rules(scmp_filter_ctx ctx, const struct profile *pr, uint32_t act)
 {
 	struct ng_sock_table *t = malloc(sizeof *t);
 	if (!t)
 		return -ENOMEM;
 	int r = ng_sock_table(pr, t);
-	scmp_filter_ctx ctx = NULL;
 	if (r < 0)
-		goto out;
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (!ctx) {
-		r = -ENOMEM;
-		goto out;
-	}
-	if ((r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0)
 		goto out;
 	const size_t np = t->nprotos + 1;
 	for (uint32_t f = 0; f < NG_SC_FAMILIES; f++) {
@@ -124,7 +119,7 @@ static int build(const struct profile *pr, scmp_filter_ctx *out)
 		if (every)
 			continue;
 		if (none) {
-			if ((r = deny(ctx, 1, c)) < 0)
+			if ((r = deny(ctx, act, 1, c)) < 0)
 				goto out;
 			continue;
 		}
@@ -134,7 +129,7 @@ static int build(const struct profile *pr, scmp_filter_ctx *out)
 			if (all_same(a, np, 1))
 				continue;
 			if (all_same(a, np, 0)) {
-				if ((r = deny(ctx, 2, c)) < 0)
+				if ((r = deny(ctx, act, 2, c)) < 0)
 					goto out;
 				continue;
 			}
@@ -144,7 +139,7 @@ static int build(const struct profile *pr, scmp_filter_ctx *out)
 					if (a[i])
 						continue;
 					c[2] = SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu, t->protos[i]);
-					if ((r = deny(ctx, 3, c)) < 0)
+					if ((r = deny(ctx, act, 3, c)) < 0)
 						goto out;
 				}
 			} else {
@@ -155,11 +150,12 @@ static int build(const struct profile *pr, scmp_filter_ctx *out)
 					if (!a[i])
 						continue;
 					if (t->protos[i] > lo &&
-					    (r = deny_range(ctx, c, lo, t->protos[i] - 1)) < 0)
+					    (r = deny_range(ctx, act, c, lo, t->protos[i] - 1)) < 0)
 						goto out;
 					lo = (uint64_t)t->protos[i] + 1;
 				}
-				if (lo <= 0xffffffffull && (r = deny_range(ctx, c, lo, 0xffffffffull)) < 0)
+				if (lo <= 0xffffffffull &&
+				    (r = deny_range(ctx, act, c, lo, 0xffffffffull)) < 0)
 					goto out;
 			}
 		}
@@ -173,14 +169,31 @@ static int build(const struct profile *pr, scmp_filter_ctx *out)
 				goto out;
 		}
 	}
-	*out = ctx;
-	ctx = NULL;
 	r = 0;
 out:
-	if (ctx)
-		seccomp_release(ctx);
 	free(t);
 	return r;
+}
+
+int ng_seccomp_add(void *ctx, const struct profile *pr, int notify)
+{
+	return add_rules(ctx, pr, notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EACCES));
+}
+
+static int build(const struct profile *pr, scmp_filter_ctx *out)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (!ctx)
+		return -ENOMEM;
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = add_rules(ctx, pr, SCMP_ACT_ERRNO(EACCES));
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*out = ctx;
+	return 0;
 }
 
 int ng_seccomp_export(const struct profile *pr, int fd)

@@ -33,6 +33,12 @@ struct ng_sock_table {
 };
 int ng_sock_table(const struct profile *pr, struct ng_sock_table *t);
 
+/* Add the rules to a libseccomp filter (a scmp_filter_ctx) of the
+ * caller's: refused socket(2)/socketpair(2) calls fail with EACCES or,
+ * with `notify`, become user notifications for the caller's supervisor
+ * to log and answer (capgate exec). 0 or -errno. */
+int ng_seccomp_add(void *ctx, const struct profile *pr, int notify);
+
 /* Write the filter's BPF to fd (for tests and `capgate show`). */
 int ng_seccomp_export(const struct profile *pr, int fd);
 

@@ -257,6 +257,19 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 	grep -q "info=\"profile not found\"" "$LOG"
 }
 
+@test "socket() of a family or type the profile lacks: EACCES and a create line" {
+	# caps_none: network inet stream only
+	run cx caps_none "$W/helper" socket 2 1 0
+	[ "$output" = ok ]
+	run cx caps_none "$W/helper" socket 2 2 17
+	[ "$output" = "fail EACCES" ]
+	grep -q 'apparmor="DENIED" operation="create" class="net" error=-13 profile="caps_none" .*comm="helper" family="inet" sock_type="dgram" protocol=17 requested_mask="create" denied_mask="create"' "$LOG"
+	run cx caps_none "$W/helper" socket 10 1 6
+	[ "$output" = "fail EACCES" ]
+	grep -q 'operation="create" .*family="inet6" sock_type="stream" protocol=6' "$LOG"
+	[ "$(grep -c 'operation="create"' "$LOG")" -eq 2 ]
+}
+
 @test "the ^bar hat's px transition" {
 	run cx foo//bar /usr/bin/dash -c "$W/bin/bar_t"
 	[ "$status" -eq 0 ]

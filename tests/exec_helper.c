@@ -43,6 +43,10 @@ int main(int argc, char **argv)
 		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		return report(s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof a));
 	}
+	if (!strcmp(cmd, "socket")) { /* socket FAMILY TYPE PROTOCOL (numbers) */
+		int s = socket(atoi(arg), argc > 3 ? atoi(argv[3]) : 0, argc > 4 ? atoi(argv[4]) : 0);
+		return report(s);
+	}
 	if (!strcmp(cmd, "read")) {
 		int fd = open(arg, O_RDONLY);
 		return report(fd);
