@@ -822,9 +822,10 @@ static int supervise(struct launch *L, int sigfd)
 	if (S.listener >= 0)
 		close(S.listener);
 	if (getenv("CAPGATE_DEBUG"))
-		fprintf(stderr, "capgate: supervised %llu execs (%llu transitions), %llu mmaps\n",
-			(unsigned long long)S.nexec, (unsigned long long)S.ntrans,
-			(unsigned long long)S.nmmap);
+		fprintf(stderr, "capgate: supervised %llu execs (%llu transitions), %llu mmaps, "
+			"%llu refused sockets\n", (unsigned long long)S.nexec,
+			(unsigned long long)S.ntrans, (unsigned long long)S.nmmap,
+			(unsigned long long)S.nsock);
 	return status;
 }
 
