@@ -105,7 +105,9 @@ struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino);
  * filled. Returns 0 or -errno. */
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out);
-/* light: for readdirplus, a new node gets no fd and no file handle yet. */
+/* light (LOOKUP, readdirplus): a new node costs one fstatat(); it gets an
+ * fd (by parent + name, identity checked) and a file handle when first
+ * used. Most looked-up names are only stat'ed (make, git, find). */
 int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 		   bool light, struct stat *st, struct fsg_node **out);
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);

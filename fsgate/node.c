@@ -515,9 +515,9 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 		}
 	}
 	if (light) {
-		/* A name met in a directory listing: one fstatat(), no fd and
-		 * no handle yet; the node is opened by parent + name (checked
-		 * against this identity) when first used. */
+		/* One fstatat(), no fd and no handle yet; the node is opened
+		 * by parent + name (checked against this identity) when first
+		 * used, and gets its handle then (give_handle()). */
 		if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0) {
 			ret = -errno;
 			goto out;

@@ -46,7 +46,7 @@ static void reply_lookup(fuse_req_t req, struct fsg *fs, struct fsg_node *parent
 	struct fuse_entry_param e;
 	struct stat st;
 	struct fsg_node *n;
-	int r = fsg_lookup(fs, parent, name, &st, &n);
+	int r = fsg_lookup_how(fs, parent, name, true, &st, &n);
 	if (r == -ENOENT && fs->o.negative_timeout > 0) {
 		memset(&e, 0, sizeof e); /* ino 0: a cached negative entry */
 		e.entry_timeout = fs->o.negative_timeout;
