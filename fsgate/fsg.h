@@ -85,6 +85,7 @@ struct fsg {
 	size_t prefix_len;
 	struct fsg_node root;
 	bool handles; /* name_to_handle_at/open_by_handle_at usable */
+	bool acl;     /* POSIX ACLs negotiated: the caller's umask is ours to apply */
 	unsigned lock_waiters; /* threads waiting for a lock; atomic */
 
 	pthread_mutex_t mu;
@@ -168,6 +169,13 @@ size_t fsg_mask_str(uint32_t bits, enum fsg_maskstyle style, char *buf, size_t l
 /* Parse the cgroup line of /proc/<pid>/cgroup text; exported for tests. */
 int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 			  size_t len);
+
+/* Before creating on the caller's behalf: the worker thread's own umask
+ * (each worker has its own fs_struct) becomes the caller's when fsgate
+ * applies it (POSIX ACLs: the source file system then lets a default ACL
+ * of the directory take its place, as natively), else 0 (the kernel
+ * already applied it). */
+void fsg_umask(struct fsg *fs, mode_t caller_umask);
 
 /* ---- loop.c ---- */
 int fsg_loop(struct fsg *fs, unsigned nthreads);

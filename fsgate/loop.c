@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -93,6 +95,7 @@ static int do_tmpfile(struct fsg *fs, const struct fuse_in_header *ih,
 		goto out;
 	int keep = O_ACCMODE | O_EXCL | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC |
 		   O_DIRECT | O_NOATIME | O_LARGEFILE;
+	fsg_umask(fs, ci->umask);
 	fd = openat(pfd, ".", ((int)ci->flags & keep) | O_TMPFILE | O_CLOEXEC,
 		    ci->mode & 07777);
 	if (fd < 0 || fstat(pfd, &pst) < 0 ||
@@ -160,11 +163,23 @@ struct pool {
 	unsigned n;
 };
 
+void fsg_umask(struct fsg *fs, mode_t caller_umask)
+{
+	umask(fs->acl ? caller_umask & 0777 : 0);
+}
+
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
 	struct fsg *fs = pl->fs;
 	struct fuse_buf buf = { .mem = NULL };
+	/* A umask of this thread's own (fsg_umask). Without it, creating on
+	 * behalf of callers with different umasks would race; fail closed. */
+	if (unshare(CLONE_FS) < 0) {
+		fuse_session_exit(fs->se);
+		sem_post(&pl->done);
+		return NULL;
+	}
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	while (!fuse_session_exited(fs->se)) {
 		/* Cancellable only while waiting for a request. */

@@ -192,7 +192,7 @@ static void load_policy(struct fsg *fs)
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct fsg *fs = userdata;
 	unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_POSIX_LOCKS |
 			FUSE_CAP_FLOCK_LOCKS | FUSE_CAP_ATOMIC_O_TRUNC |
 			FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
@@ -212,8 +212,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	if (getenv("FSGATE_NO_READDIRPLUS")) /* for measurements */
 		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
-	/* The kernel applies the caller's umask before asking us. */
+	/* POSIX ACLs of the source take part in the kernel's permission
+	 * checks (default_permissions): an ACL can deny what the mode bits
+	 * alone would grant. With them the umask is ours to apply (a default
+	 * ACL replaces it); without, the kernel applies it before asking. */
 	conn->want &= ~FUSE_CAP_DONT_MASK;
+	if ((conn->capable & (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) ==
+	    (FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK)) {
+		conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+		fs->acl = true;
+	}
 	conn->time_gran = 1;
 }
 
@@ -294,7 +302,7 @@ int main(int argc, char **argv)
 		die("cannot open log %s: %s", fs.o.log ? fs.o.log : "(syslog)",
 		    strerror(errno));
 	raise_nofile();
-	umask(0); /* the kernel already applied the caller's */
+	umask(0); /* workers set their own (fsg_umask) */
 	fs.self = getpid();
 	int rootfd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)

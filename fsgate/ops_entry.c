@@ -266,6 +266,7 @@ static int do_make(fuse_req_t req, struct fsg *fs, struct fsg_node *parent,
 	r = fsg_check(fs, &c, &rc);
 	if (r < 0)
 		goto out;
+	fsg_umask(fs, fuse_req_ctx(req)->umask);
 	if (kind == MK_DIR)
 		r = mkdirat(pfd, name, mode);
 	else if (kind == MK_SYMLINK)

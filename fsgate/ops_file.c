@@ -168,6 +168,7 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	r = fsg_check(fs, &c, &rc);
 	if (r < 0)
 		goto out;
+	fsg_umask(fs, fuse_req_ctx(req)->umask);
 	fd = openat(pfd, name, flags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0 && errno == EEXIST && !(fi->flags & O_EXCL)) {
 		*existed = true; /* created elsewhere meanwhile: a plain open */

@@ -266,6 +266,30 @@ EOF
 	[ -e "$S/w/rootfile" ]
 }
 
+@test "fsgate: POSIX ACLs take part in DAC, as natively (deny and grant); default ACLs replace the umask" {
+	# an ACL entry can take away what the mode bits give others, or give
+	# what they withhold; both must hold through fsgate as on the source
+	echo open >"$S/r/acl_denied" && chmod 644 "$S/r/acl_denied"
+	setfacl -m u:nobody:--- "$S/r/acl_denied"
+	echo shut >"$S/r/acl_granted" && chmod 600 "$S/r/acl_granted"
+	setfacl -m u:nobody:r "$S/r/acl_granted"
+	mkdir "$S/w/dacl" && chmod 777 "$S/w/dacl"
+	setfacl -d -m u::rwx,g::rwx,o::rwx "$S/w/dacl"
+	start_fsgate
+	! as_nobody cat "$S/r/acl_denied" 2>/dev/null || false # natively
+	! as_nobody cat "$M/r/acl_denied" 2>/dev/null || false
+	[ "$(as_nobody cat "$M/r/acl_granted")" = shut ]
+	# a default ACL: the new file's mode follows it, not the umask
+	as_nobody sh -c "umask 077; echo x >'$M/w/dacl/f'; mkdir '$M/w/dacl/d'; umask 022; echo y >'$M/w/plainf'"
+	[ "$(stat -c %a "$S/w/dacl/f")" = 666 ]
+	[ "$(stat -c %a "$S/w/dacl/d")" = 777 ]
+	[ "$(stat -c %a "$S/w/plainf")" = 644 ]
+	# setting an ACL through the mount needs w, and lands on the source
+	setfacl -m u:nobody:rw "$M/w/plainf"
+	getfacl -p "$S/w/plainf" | grep -q "user:nobody:rw-"
+	! setfacl -m u:nobody:rw "$M/r/file" 2>/dev/null || false
+}
+
 @test "fsgate: deny rules are quiet, audit deny logs, audit logs allowed uses" {
 	start_fsgate
 	! cat "$M/r/secret" 2>/dev/null || false
