@@ -250,10 +250,15 @@ static void op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	out.buf[0].fd = (int)fi->fh;
 	out.buf[0].pos = off;
 	ssize_t r = fuse_buf_copy(&out, in, 0);
-	if (r < 0)
+	if (r < 0) {
 		fuse_reply_err(req, (int)-r);
-	else
-		fuse_reply_write(req, (size_t)r);
+		return;
+	}
+	/* The file's other names (hard links) learn its new size and mtime
+	 * now, not at their attribute timeout. */
+	struct fsg *fs = fsg_of(req);
+	fsg_inval_siblings(fs, fsg_node(fs, ino));
+	fuse_reply_write(req, (size_t)r);
 }
 
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -473,6 +478,10 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 			 off_t len, struct fuse_file_info *fi)
 {
 	int r = fallocate((int)fi->fh, mode, off, len) < 0 ? errno : 0;
+	if (r == 0) {
+		struct fsg *fs = fsg_of(req);
+		fsg_inval_siblings(fs, fsg_node(fs, ino));
+	}
 	fuse_reply_err(req, r);
 }
 
@@ -483,10 +492,13 @@ static void op_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
 	ssize_t r = copy_file_range((int)fi_in->fh, &off_in, (int)fi_out->fh,
 				    &off_out, len, (unsigned)flags);
-	if (r < 0)
+	if (r < 0) {
 		fuse_reply_err(req, errno);
-	else
-		fuse_reply_write(req, (size_t)r);
+		return;
+	}
+	struct fsg *fs = fsg_of(req);
+	fsg_inval_siblings(fs, fsg_node(fs, ino_out));
+	fuse_reply_write(req, (size_t)r);
 }
 
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,

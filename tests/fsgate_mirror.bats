@@ -67,6 +67,12 @@ EOF
 	[ "$(stat -c %h "$M/g")" = 3 ]
 	rm "$M/h"
 	[ "$(stat -c %h "$M/f")" = 2 ]
+	# and size and mtime changes by plain writes, at once
+	stat "$M/f" >/dev/null
+	echo more >>"$M/g"
+	[ "$(stat -c %s "$M/f")" = "$(stat -c %s "$S/f")" ]
+	[ "$(stat -c %Y.%y "$M/f")" = "$(stat -c %Y.%y "$S/f")" ]
+	[ "$(cat "$M/f")" = "$(printf 'x\ny\nmore')" ]
 }
 
 @test "mirror: fallocate, hole punching, SEEK_DATA/SEEK_HOLE, files over 4 GiB" {
