@@ -297,8 +297,7 @@ static int same_obj(int fd, const struct fsg_node *n)
 	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
 }
 
-/* Open an O_PATH fd for n without holding mu (n is pinned by users). */
-/* A node made from a listing gets its file handle when first opened
+/* A node made by a light lookup gets its file handle when first opened
  * (by name, identity checked), so later renames elsewhere cannot lose it. */
 static void give_handle(struct fsg *fs, struct fsg_node *n, int fd)
 {
@@ -323,11 +322,24 @@ static void give_handle(struct fsg *fs, struct fsg_node *n, int fd)
 	free(fh);
 }
 
+/* n's handle and its mount's fd, or NULL: read under mu, since a light
+ * node gets them later (give_handle()); the handle lives as long as n. */
+static struct file_handle *node_handle(struct fsg *fs, struct fsg_node *n, int *mfd)
+{
+	pthread_mutex_lock(&fs->mu);
+	struct file_handle *fh = n->mnt >= 0 ? n->fh : NULL;
+	*mfd = fh ? fs->mounts[n->mnt].fd : -1;
+	pthread_mutex_unlock(&fs->mu);
+	return fh;
+}
+
+/* Open an O_PATH fd for n without holding mu (n is pinned by users). */
 static int node_open_path(struct fsg *fs, struct fsg_node *n)
 {
-	int fd;
-	if (n->fh && n->mnt >= 0) {
-		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, O_PATH | O_CLOEXEC);
+	int fd, mfd;
+	struct file_handle *fh = node_handle(fs, n, &mfd);
+	if (fh) {
+		fd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
 			int r = same_obj(fd, n);
 			if (r < 0)
@@ -422,8 +434,10 @@ int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags)
 	/* O_NOFOLLOW: the kernel already applied it to the caller's path; here it
 	 * would refuse the /proc/self/fd magic link. */
 	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | O_NOFOLLOW | 0x20 /* FMODE_EXEC */);
-	if (n->fh && n->mnt >= 0 && fs->handles) {
-		fd = open_by_handle_at(fs->mounts[n->mnt].fd, n->fh, flags | O_CLOEXEC);
+	int mfd;
+	struct file_handle *fh = fs->handles ? node_handle(fs, n, &mfd) : NULL;
+	if (fh) {
+		fd = open_by_handle_at(mfd, fh, flags | O_CLOEXEC);
 		if (fd >= 0) {
 			int r = same_obj(fd, n); /* never a different object */
 			if (r < 0)
