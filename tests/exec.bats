@@ -217,6 +217,33 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 	grep -q "operation=\"exec\" class=\"file\" error=-13 profile=\"ixfast\" name=\"/usr/bin/false\"" "$LOG"
 }
 
+@test "ix: a symlink swapped between a program with x and one without never runs the latter" {
+	# The supervisor decides on the path it resolves; fsgate's check of
+	# the kernel's own exec open is what stops the swapped-in program.
+	mkdir -p "$W/d" && chmod 777 "$W/d"
+	printf '#include <fcntl.h>\n#include <unistd.h>\nint main(void){int fd=open("%s/d/BAD_RAN",O_CREAT|O_WRONLY,0644);return fd<0;}\n' "$W" >"$W/bad.c"
+	cc -O -o "$W/bad" "$W/bad.c"
+	cp /usr/bin/true "$W/good"
+	cat >"$W/pol/race" <<EOF
+#include <tunables/global>
+profile race {
+  #include <abstractions/base>
+  /usr/bin/{dash,ln} mrix,
+  $W/good mrix,
+  $W/bad mr,
+  $W/d/ rw,
+  $W/d/** rwl,
+}
+EOF
+	run cx race /usr/bin/dash -c "
+( i=0; while [ \$i -lt 1200 ]; do ln -sfn $W/good $W/d/l; ln -sfn $W/bad $W/d/l; i=\$((i+1)); done ) &
+ok=0; i=0; while [ \$i -lt 600 ]; do $W/d/l 2>/dev/null && ok=\$((ok+1)); i=\$((i+1)); done; wait; echo ok=\$ok"
+	[ "$status" -eq 0 ]
+	[[ "$output" == ok=* ]]
+	[ "${output#ok=}" -gt 0 ] # good ran
+	[ ! -e "$W/d/BAD_RAN" ]   # bad never did
+}
+
 @test "px moves to the target profile and keeps LD_PRELOAD; Px scrubs it" {
 	# foo sets LD_PRELOAD itself (not the launcher's environment, which
 	# would preload into capgate too)
