@@ -25,6 +25,7 @@
 #include "capgate/cg_elf.h"
 #include "capgate/cg_ptrace.h"
 #include "capgate/cg_super.h"
+#include "netgate/ng_seccomp.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
@@ -697,34 +698,57 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 
 /* ---- socket creation ---- */
 
-/* Only the calls netgate's rules refuse reach us (the filter decided, on
- * the starting profile's rules): log the denial as AppArmor does, refuse. */
+/* What reaches us: the calls the starting profile's rules refuse, or,
+ * when its execs can change the profile, every call (ng_seccomp_add).
+ * Decided by the caller's label now; denials (and audited or complain-mode
+ * uses) logged as AppArmor does. */
 static void on_socket(struct cg_super *s, const struct seccomp_notif *n)
 {
 	pid_t tid = (pid_t)n->pid;
 	int fam = (int)n->data.args[0], type = (int)n->data.args[1] & 0xf;
+	int protocol = (int)n->data.args[2];
+	const struct profile *cur = s->base;
+	char label[256];
+	enum who who = who_is(s, tid, &cur, label, sizeof label);
+	if (who == WHO_UNCONFINED) {
+		respond(s, n->id, 0, true);
+		return;
+	}
+	if (who == WHO_INITIAL)
+		cur = s->base;
+	bool audit = false;
+	bool ok = who != WHO_UNKNOWN && ng_socket_allowed(cur, fam, type, protocol, &audit);
+	bool complain = !ok && who != WHO_UNKNOWN &&
+			(s->complain || (profile_flags(cur) & PF_COMPLAIN));
+	if (ok && !audit) {
+		respond(s, n->id, 0, true);
+		return;
+	}
 	char comm[64], famnum[16], typenum[16], proto[16];
 	get_comm(tid, comm, sizeof comm);
 	const char *f = net_domain_name(fam), *t = net_type_name(type);
 	snprintf(famnum, sizeof famnum, "%d", fam);
 	snprintf(typenum, sizeof typenum, "%d", type);
-	snprintf(proto, sizeof proto, "%d", (int)n->data.args[2]);
+	snprintf(proto, sizeof proto, "%d", protocol);
 	struct audit_event ev;
 	audit_event_init(&ev);
-	ev.kind = AUDIT_DENIED;
+	ev.kind = ok ? AUDIT_AUDIT : complain ? AUDIT_ALLOWED : AUDIT_DENIED;
 	ev.operation = "create";
 	ev.klass = "net";
-	ev.profile = profile_name(s->base);
+	ev.profile = who == WHO_UNKNOWN ? (label[0] ? label : "?") : profile_name(cur);
 	ev.pid = tid;
 	ev.comm = comm;
 	ev.family = f ? f : famnum;
 	ev.sock_type = t ? t : typenum;
 	ev.protocol = proto;
-	ev.requested = ev.denied = "create";
-	ev.error = -EACCES;
-	s->nsock++;
+	ev.requested = "create";
+	if (!ok) {
+		ev.denied = "create";
+		ev.error = -EACCES;
+		s->nsock++;
+	}
 	audit_emit(s->audit, &ev);
-	respond(s, n->id, EACCES, false);
+	respond(s, n->id, EACCES, ok || complain);
 }
 
 int cg_super_init(struct cg_super *s)

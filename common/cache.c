@@ -19,7 +19,7 @@
 #include "policy_int.h"
 
 #define CACHE_MAGIC "CAPGATEP"
-#define CACHE_VERSION 1u
+#define CACHE_VERSION 2u /* 2: PX_TRANSITIONS */
 #define CACHE_MAX (1ull << 31)
 #define CACHE_MAX_DEPTH 64
 

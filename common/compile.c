@@ -62,6 +62,11 @@ static int compile_rest(struct ast *a, struct ast_profile *ap, struct profile *p
 	for (size_t i = 0; i < ap->nrules; i++) {
 		struct rule *r = &ap->rules[i];
 		switch (r->kind) {
+		case R_FILE:
+			if (!(r->qual & Q_DENY) && (r->x.type == XT_PROFILE ||
+			    r->x.type == XT_CHILD || r->x.type == XT_UNCONFINED))
+				pr->extra |= PX_TRANSITIONS;
+			break;
 		case R_CAP:
 			if (r->qual & Q_DENY)
 				pr->caps.deny |= r->caps;

@@ -136,6 +136,9 @@ enum {
 	PX_DBUS = 1u << 8,
 	PX_CHANGE_PROFILE = 1u << 9,
 	PX_ALL = 1u << 10,   /* `all,` */
+	/* an allow rule with px/Px/cx/Cx/ux/Ux (or a fallback): an exec can
+	 * leave this profile (not one of the classes `all` implies) */
+	PX_TRANSITIONS = 1u << 11,
 };
 
 /* ---- Loading ---- */

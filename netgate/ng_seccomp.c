@@ -26,6 +26,20 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int ng_socket_allowed(const struct profile *pr, int family, int type, int protocol,
+		      bool *audit)
+{
+	/* `all,`, complain, unconfined and default_allow profiles create any
+	 * socket; a profile with unix rules creates unix sockets (their
+	 * addresses are the unix rules' business, not socket(2)'s). */
+	const uint32_t fl = profile_flags(pr), px = profile_extra(pr);
+	*audit = false;
+	if ((px & PX_ALL) || (fl & (PF_COMPLAIN | PF_UNCONFINED | PF_DEFAULT_ALLOW)) ||
+	    (family == AF_UNIX && (px & PX_UNIX)))
+		return 1;
+	return decide_socket(pr, family, type, protocol, audit) == 0;
+}
+
 int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
 {
 	memset(t, 0, sizeof *t);
@@ -40,18 +54,13 @@ int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
 		add_proto(t, rules[i].protocol);
 	}
 	qsort(t->protos, t->nprotos, sizeof *t->protos, cmp_u32);
-	/* `all,`, complain, unconfined and default_allow profiles create any
-	 * socket; a profile with unix rules creates unix sockets (their
-	 * addresses are the unix rules' business, not socket(2)'s). */
-	const uint32_t fl = profile_flags(pr), px = profile_extra(pr);
-	const int any = (px & PX_ALL) || (fl & (PF_COMPLAIN | PF_UNCONFINED | PF_DEFAULT_ALLOW));
 	for (int f = 0; f < NG_SC_FAMILIES; f++)
 		for (int ty = 0; ty < NG_SC_TYPES; ty++)
 			for (size_t i = 0; i <= t->nprotos; i++) {
 				uint32_t p = i < t->nprotos ? t->protos[i] : OTHER_PROTO;
-				bool audit = false;
-				t->allow[f][ty][i] = any || (f == AF_UNIX && (px & PX_UNIX)) ||
-						     decide_socket(pr, f, ty, (int)p, &audit) == 0;
+				bool audit;
+				t->allow[f][ty][i] = (uint8_t)ng_socket_allowed(pr, f, ty, (int)p,
+										&audit);
 			}
 	return 0;
 }
@@ -97,6 +106,23 @@ static int all_same(const uint8_t *v, size_t n, uint8_t x)
 		if (v[i] != x)
 			return 0;
 	return 1;
+}
+
+/* io_uring (IORING_OP_SOCKET would bypass socket(2)): EACCES unless the
+ * profile has an io_uring rule. */
+static int add_ring_rules(scmp_filter_ctx ctx, const struct profile *pr)
+{
+	if (profile_extra(pr) & (PX_IO_URING | PX_ALL))
+		return 0;
+	static const char *const ring[] = { "io_uring_setup", "io_uring_enter",
+					    "io_uring_register" };
+	for (size_t i = 0; i < 3; i++) {
+		int nr = seccomp_syscall_resolve_name(ring[i]);
+		int r = nr < 0 ? 0 : seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int add_rules(scmp_filter_ctx ctx, const struct profile *pr, uint32_t act)
@@ -160,16 +186,7 @@ static int add_rules(scmp_filter_ctx ctx, const struct profile *pr, uint32_t act
 			}
 		}
 	}
-	if (!(profile_extra(pr) & (PX_IO_URING | PX_ALL))) {
-		static const char *const ring[] = { "io_uring_setup", "io_uring_enter",
-						    "io_uring_register" };
-		for (size_t i = 0; i < 3; i++) {
-			int nr = seccomp_syscall_resolve_name(ring[i]);
-			if (nr >= 0 && (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), nr, 0)) < 0)
-				goto out;
-		}
-	}
-	r = 0;
+	r = add_ring_rules(ctx, pr);
 out:
 	free(t);
 	return r;
@@ -177,7 +194,19 @@ out:
 
 int ng_seccomp_add(void *ctx, const struct profile *pr, int notify)
 {
-	return add_rules(ctx, pr, notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EACCES));
+	if (!notify || !(profile_extra(pr) & PX_TRANSITIONS))
+		return add_rules(ctx, pr, notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EACCES));
+	/* An exec may move the program to another profile, which the filter
+	 * (inherited, fixed) cannot follow: every socket(2)/socketpair(2)
+	 * goes to the supervisor, which decides by the caller's label. */
+	static const char *const calls[] = { "socket", "socketpair" };
+	for (size_t i = 0; i < 2; i++) {
+		int nr = seccomp_syscall_resolve_name(calls[i]);
+		int r = nr < 0 ? 0 : seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 0);
+		if (r < 0)
+			return r;
+	}
+	return add_ring_rules(ctx, pr);
 }
 
 static int build(const struct profile *pr, scmp_filter_ctx *out)

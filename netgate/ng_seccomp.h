@@ -14,6 +14,7 @@
 #ifndef NETGATE_NG_SECCOMP_H
 #define NETGATE_NG_SECCOMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +34,18 @@ struct ng_sock_table {
 };
 int ng_sock_table(const struct profile *pr, struct ng_sock_table *t);
 
+/* May pr create this socket (decide_socket, plus `all,`, unix rules and
+ * the flags that allow everything)? 1 or 0; *audit for an audit rule. */
+int ng_socket_allowed(const struct profile *pr, int family, int type, int protocol,
+		      bool *audit);
+
 /* Add the rules to a libseccomp filter (a scmp_filter_ctx) of the
  * caller's: refused socket(2)/socketpair(2) calls fail with EACCES or,
  * with `notify`, become user notifications for the caller's supervisor
- * to log and answer (capgate exec). 0 or -errno. */
+ * to log and answer (capgate exec); with `notify` and a profile whose
+ * execs can change the profile (PX_TRANSITIONS), every socket(2) and
+ * socketpair(2) goes to the supervisor, to be decided by the caller's
+ * label at the time. 0 or -errno. */
 int ng_seccomp_add(void *ctx, const struct profile *pr, int notify);
 
 /* Write the filter's BPF to fd (for tests and `capgate show`). */

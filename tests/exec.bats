@@ -540,7 +540,7 @@ open(sys.argv[2], "w").write(s.recv(100).decode())' "$W/notify.sock" "$W/got" &
 	grep -q READY=1 "$W/got"
 }
 
-@test "after px, network rules and rlimits are the target's" {
+@test "after px, network rules, socket creation and rlimits are the target's" {
 	local p1=18390 p2=18391
 	cp "$W/helper" "$W/helper2"
 	cat >"$W/pol/net" <<EOF
@@ -548,12 +548,14 @@ open(sys.argv[2], "w").write(s.recv(100).decode())' "$W/notify.sock" "$W/got" &
 profile netfrom {
   #include <abstractions/base>
   network inet stream,
+  network inet dgram,
   $W/helper mrix,
   $W/helper2 px -> netto,
 }
 profile netto {
   #include <abstractions/base>
   network inet stream peer=(ip=127.0.0.1 port=$p1),
+  network inet6 stream,
   set rlimit nofile <= 50,
   $W/helper2 mr,
 }
@@ -576,6 +578,16 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
 	grep -q "operation=\"connect\" class=\"net\".*profile=\"netto\".*fport=$p2" "$LOG"
 	run cx netfrom "$W/helper" exec "$W/helper2" nofile
 	[ "$output" = "50 50" ]
+	# socket(2) follows too: udp is netfrom's only, inet6 netto's only
+	run cx netfrom "$W/helper" socket 2 2 17
+	[ "$output" = ok ]
+	run cx netfrom "$W/helper" socket 10 1 6
+	[ "$output" = "fail EACCES" ]
+	run cx netfrom "$W/helper" exec "$W/helper2" socket 2 2 17
+	[ "$output" = "fail EACCES" ]
+	grep -q 'operation="create" class="net" error=-13 profile="netto" .*family="inet" sock_type="dgram" protocol=17' "$LOG"
+	run cx netfrom "$W/helper" exec "$W/helper2" socket 10 1 6
+	[ "$output" = ok ]
 }
 
 @test "if fsgate dies the sandbox fails closed (ENOTCONN), and still ends cleanly" {
