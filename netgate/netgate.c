@@ -39,6 +39,7 @@ struct change {
 	uint64_t drop_id;
 	const char *drop_path;
 	int drop_all;
+	uint8_t *was_bound; /* out, per add[]: its cgroup had a binding */
 };
 
 /* nl: the caller's socket, or NULL for one of our own. */
@@ -63,11 +64,16 @@ static int apply(const char *root, const struct change *ch, struct ng_stats *sta
 			break;
 		}
 		size_t nw = 0;
+		for (size_t j = 0; j < ch->nadd && ch->was_bound; j++)
+			ch->was_bound[j] = 0;
 		for (size_t i = 0; i < st.nb && !ch->drop_all; i++) {
 			const struct ng_bind *b = &st.b[i];
 			int replaced = 0;
-			for (size_t j = 0; j < ch->nadd && !replaced; j++)
+			for (size_t j = 0; j < ch->nadd && !replaced; j++) {
 				replaced = ch->add[j].id == b->id;
+				if (replaced && ch->was_bound)
+					ch->was_bound[j] = 1;
+			}
 			if (replaced || (ch->drop_id && b->id == ch->drop_id) ||
 			    (ch->drop_path && strcmp(b->path, ch->drop_path) == 0) ||
 			    !alive(root, b))
@@ -124,9 +130,10 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 		return -E2BIG;
 	struct ng_bind *add = calloc(n + 1, sizeof *add);
 	struct ng_plan **plans = calloc(n + 1, sizeof *plans);
+	uint8_t *was = calloc(n + 1, 1);
 	size_t np = 0;
 	long t0 = now_us();
-	if (!add || !plans) {
+	if (!add || !plans || !was) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -151,7 +158,8 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 		memcpy(add[i].path, cg.rel, sizeof add[i].path);
 	}
 	long t1 = now_us();
-	struct change ch = { .add = add, .nadd = n, .plans = plans, .nplans = np };
+	struct change ch = { .add = add, .nadd = n, .plans = plans, .nplans = np,
+			     .was_bound = was };
 	r = apply(root, &ch, stats, nl);
 	if (stats)
 		stats->build_us += t1 - t0;
@@ -159,13 +167,14 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char dir[4096 + NG_CGROUP_PATH_MAX + 1];
 		snprintf(dir, sizeof dir, "%s%s", root, add[i].path);
-		r = ng_bind_attach(dir, t[i].pr, t[i].complain);
+		r = ng_bind_attach(dir, t[i].pr, t[i].complain, !was[i]);
 	}
 out:
 	for (size_t i = 0; i < np; i++)
 		ng_plan_free(plans[i]);
 	free(plans);
 	free(add);
+	free(was);
 	return r;
 }
 

@@ -188,7 +188,7 @@ int ng_bind_detach(const char *dir)
 	return r;
 }
 
-int ng_bind_attach(const char *dir, const struct profile *pr, int complain)
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh)
 {
 	const struct net_rule *rules = NULL;
 	size_t n = profile_net_rules(pr, &rules);
@@ -214,7 +214,9 @@ int ng_bind_attach(const char *dir, const struct profile *pr, int complain)
 		goto out;
 	}
 	if (trivial[0] && trivial[1]) {
-		r = detach_fd(cg);
+		/* every bind allowed: nothing to attach, and nothing of ours to
+		 * take away from a cgroup that had no binding */
+		r = fresh ? 0 : detach_fd(cg);
 		goto out;
 	}
 	for (int k = 0; k < 2 && r == 0; k++) {

@@ -32,8 +32,10 @@ int ng_bind_prog(const struct net_rule *rules, size_t n, int complain,
 
 /* Load and attach (replacing what was attached) the programs for the
  * cgroup directory `dir` (a full path), or detach them when the profile
- * allows every bind. 0 or -errno. */
-int ng_bind_attach(const char *dir, const struct profile *pr, int complain);
+ * allows every bind. complain: as if flags=(complain). fresh: the cgroup
+ * had no binding, so no program of ours is attached (an allow-every-bind
+ * profile then costs no cgroup_mutex round). 0 or -errno. */
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh);
 
 /* Detach both programs; 0 also when none was attached. */
 int ng_bind_detach(const char *dir);
