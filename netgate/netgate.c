@@ -164,11 +164,13 @@ static int attach_many(struct mnl_socket *nl, const struct ng_target *t, size_t 
 	if (stats)
 		stats->build_us += t1 - t0;
 	/* bind(2) itself: the cgroup's sock_addr programs (ng_bindbpf.h). */
+	struct ng_bind_progs progs = { 0 };
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char dir[4096 + NG_CGROUP_PATH_MAX + 1];
 		snprintf(dir, sizeof dir, "%s%s", root, add[i].path);
-		r = ng_bind_attach(dir, t[i].pr, t[i].complain, !was[i]);
+		r = ng_bind_attach(dir, t[i].pr, t[i].complain, !was[i], &progs);
 	}
+	ng_bind_progs_free(&progs);
 out:
 	for (size_t i = 0; i < np; i++)
 		ng_plan_free(plans[i]);

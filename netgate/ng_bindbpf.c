@@ -188,7 +188,54 @@ int ng_bind_detach(const char *dir)
 	return r;
 }
 
-int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh)
+/* A loaded program for attach type k and these instructions: from the
+ * batch's cache (owned by it, *owned = 0), or loaded now (*owned = 1: the
+ * caller closes it once attached). -errno on failure. */
+static int load_prog(struct ng_bind_progs *c, int k, const struct bpf_insn *insns,
+		     size_t len, int *owned)
+{
+	for (size_t i = 0; c && i < c->n; i++)
+		if (c->e[i].k == k && c->e[i].len == len &&
+		    memcmp(c->e[i].insns, insns, len * sizeof *insns) == 0) {
+			*owned = 0;
+			return c->e[i].fd;
+		}
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+	a.expected_attach_type = (uint32_t)attach_types[k];
+	a.insns = (uint64_t)(uintptr_t)insns;
+	a.insn_cnt = (uint32_t)len;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	memcpy(a.prog_name, k ? "capgate_bind6" : "capgate_bind4", 14);
+	int fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+	if (fd < 0)
+		return -errno;
+	*owned = 1;
+	struct bpf_insn *copy;
+	if (c && c->n < NG_BIND_PROGS_MAX && (copy = malloc(len * sizeof *insns))) {
+		memcpy(copy, insns, len * sizeof *insns);
+		c->e[c->n].k = k;
+		c->e[c->n].len = len;
+		c->e[c->n].insns = copy;
+		c->e[c->n].fd = fd;
+		c->n++;
+		*owned = 0;
+	}
+	return fd;
+}
+
+void ng_bind_progs_free(struct ng_bind_progs *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		close(c->e[i].fd);
+		free(c->e[i].insns);
+	}
+	c->n = 0;
+}
+
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh,
+		   struct ng_bind_progs *progs)
 {
 	const struct net_rule *rules = NULL;
 	size_t n = profile_net_rules(pr, &rules);
@@ -220,19 +267,13 @@ int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int 
 		goto out;
 	}
 	for (int k = 0; k < 2 && r == 0; k++) {
-		union bpf_attr a;
-		memset(&a, 0, sizeof a);
-		a.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
-		a.expected_attach_type = (uint32_t)attach_types[k];
-		a.insns = (uint64_t)(uintptr_t)insns[k];
-		a.insn_cnt = (uint32_t)len[k];
-		a.license = (uint64_t)(uintptr_t)"GPL";
-		memcpy(a.prog_name, k ? "capgate_bind6" : "capgate_bind4", 14);
-		int fd = (int)sys_bpf(BPF_PROG_LOAD, &a);
+		int owned;
+		int fd = load_prog(progs, k, insns[k], len[k], &owned);
 		if (fd < 0) {
-			r = -errno;
+			r = fd;
 			break;
 		}
+		union bpf_attr a;
 		memset(&a, 0, sizeof a);
 		a.target_fd = (uint32_t)cg;
 		a.attach_bpf_fd = (uint32_t)fd;
@@ -240,7 +281,8 @@ int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int 
 		a.attach_flags = BPF_F_ALLOW_OVERRIDE; /* replaces ours; nearest decides */
 		if (sys_bpf(BPF_PROG_ATTACH, &a) < 0)
 			r = -errno;
-		close(fd); /* the cgroup holds the program now */
+		if (owned)
+			close(fd); /* the cgroup holds the program now */
 	}
 out:
 	if (cg >= 0)

@@ -35,7 +35,17 @@ int ng_bind_prog(const struct net_rule *rules, size_t n, int complain,
  * allows every bind. complain: as if flags=(complain). fresh: the cgroup
  * had no binding, so no program of ours is attached (an allow-every-bind
  * profile then costs no cgroup_mutex round). 0 or -errno. */
-int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh);
+/* Programs loaded during one batch, shared by the cgroups whose profiles
+ * compile to the same instructions (bind rules often are the same). */
+#define NG_BIND_PROGS_MAX 64
+struct ng_bind_progs {
+	size_t n;
+	struct { int k; size_t len; struct bpf_insn *insns; int fd; } e[NG_BIND_PROGS_MAX];
+};
+void ng_bind_progs_free(struct ng_bind_progs *c);
+/* progs: the batch's cache, or NULL. */
+int ng_bind_attach(const char *dir, const struct profile *pr, int complain, int fresh,
+		   struct ng_bind_progs *progs);
 
 /* Detach both programs; 0 also when none was attached. */
 int ng_bind_detach(const char *dir);
