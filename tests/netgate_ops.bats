@@ -198,6 +198,13 @@ EOF2
 	wait_port "$NSV" 8080
 	expect ok probe "$NSC" "$TAG/c2" tcp 10.99.0.2 8080
 	expect ECONNREFUSED probe "$NSC" "$TAG/c3" tcp 10.99.0.2 8080
+	# one bind program per distinct rule set, shared by its cgroups
+	expect ok probe "$NSC" "$TAG/c2" bind-tcp 0.0.0.0 8090
+	expect EPERM probe "$NSC" "$TAG/c2" bind-udp 0.0.0.0 8090
+	expect EPERM probe "$NSC" "$TAG/c3" bind-tcp 0.0.0.0 8090
+	expect ok probe "$NSC" "$TAG/c3" bind-udp 0.0.0.0 8090
+	expect ok probe "$NSC" "$TAG/c299" bind-udp 0.0.0.0 8090
+	expect EPERM probe "$NSC" "$TAG/c300" bind-udp 0.0.0.0 8090
 	ngc detach --all
 	run in_ns "$NSC" nft list table inet capgate
 	[ "$status" -ne 0 ]
