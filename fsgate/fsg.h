@@ -13,6 +13,7 @@
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -70,6 +71,10 @@ struct fsg_node {
 	/* keep_cache: the size and mtime seen at the last open */
 	struct timespec open_mtime;
 	off_t open_size;
+	/* files open for writing (or being truncated) through this node, and
+	 * a push of its content in progress: the two exclude each other */
+	unsigned writers;
+	bool pushing;
 };
 
 #define FSG_MAX_MOUNTS 256
@@ -89,6 +94,7 @@ struct fsg {
 	unsigned lock_waiters; /* threads waiting for a lock; atomic */
 
 	pthread_mutex_t mu;
+	pthread_cond_t pushed; /* a push ended (fsg_push_mark) */
 	/* protected by mu */
 	struct fsg_node **htab;
 	struct fsg_node **itab;  /* by (dev, ino), FSG_ITAB buckets */
@@ -176,6 +182,19 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
  * of the directory take its place, as natively), else 0 (the kernel
  * already applied it). */
 void fsg_umask(struct fsg *fs, mode_t caller_umask);
+
+/* An open (delta 1) or release (-1) of n with these open flags: counts
+ * the writers; a new writer waits for a push in progress (fs->mu taken
+ * here). fsg_writer() does the same for one change without an open. */
+void fsg_note_open(struct fsg *fs, struct fsg_node *n, int flags, int delta);
+void fsg_writer(struct fsg *fs, struct fsg_node *n, int delta);
+/* Start (1, 0 when a writer is active or another push runs) or end (-1)
+ * a push of n's content into the kernel's page cache. */
+int fsg_push_mark(struct fsg *fs, struct fsg_node *n, int delta);
+static inline bool fsg_open_writes(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY; /* the same at release */
+}
 
 /* ---- loop.c ---- */
 int fsg_loop(struct fsg *fs, unsigned nthreads);

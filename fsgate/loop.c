@@ -143,7 +143,9 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
 	timeout_split(fs->o.attr_timeout, &eo.attr_valid, &eo.attr_valid_nsec);
 	stat_to_attr(fs, &st, &eo.attr);
 	oo.fh = (uint64_t)fd;
+	fsg_note_open(fs, n, (int)ci->flags, 1);
 	if (reply_raw(fs, ih->unique, 0, &eo, sizeof eo, &oo, sizeof oo) < 0) {
+		fsg_note_open(fs, n, (int)ci->flags, -1);
 		close(fd);
 		fsg_forget(fs, n, 1);
 	}

@@ -254,6 +254,7 @@ int fsg_nodes_init(struct fsg *fs, int rootfd)
 	if (fstat(rootfd, &st) < 0)
 		return -errno;
 	pthread_mutex_init(&fs->mu, NULL);
+	pthread_cond_init(&fs->pushed, NULL);
 	fs->lru.lru_next = fs->lru.lru_prev = &fs->lru;
 	fs->itab = calloc(FSG_ITAB, sizeof *fs->itab);
 	if (!fs->itab || htab_grow(fs) < 0)
@@ -592,6 +593,41 @@ out:
 		close(fd);
 	fsg_put(fs, parent);
 	return ret;
+}
+
+void fsg_writer(struct fsg *fs, struct fsg_node *n, int delta)
+{
+	pthread_mutex_lock(&fs->mu);
+	if (delta > 0) {
+		while (n->pushing)
+			pthread_cond_wait(&fs->pushed, &fs->mu);
+		n->writers++;
+	} else if (n->writers > 0) {
+		n->writers--;
+	}
+	pthread_mutex_unlock(&fs->mu);
+}
+
+void fsg_note_open(struct fsg *fs, struct fsg_node *n, int flags, int delta)
+{
+	if (fsg_open_writes(flags))
+		fsg_writer(fs, n, delta);
+}
+
+int fsg_push_mark(struct fsg *fs, struct fsg_node *n, int delta)
+{
+	int r = 1;
+	pthread_mutex_lock(&fs->mu);
+	if (delta > 0) {
+		r = n->writers == 0 && !n->pushing;
+		if (r)
+			n->pushing = true;
+	} else {
+		n->pushing = false;
+		pthread_cond_broadcast(&fs->pushed);
+	}
+	pthread_mutex_unlock(&fs->mu);
+	return r;
 }
 
 int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,

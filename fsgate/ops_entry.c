@@ -155,9 +155,12 @@ static int do_setattr(fuse_req_t req, struct fsg *fs, struct fsg_node *n, int fd
 			return -errno;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
+		fsg_writer(fs, n, 1); /* not during a push of its content */
 		r = fi ? ftruncate((int)fi->fh, attr->st_size) : truncate(p, attr->st_size);
+		int e = errno;
+		fsg_writer(fs, n, -1);
 		if (r < 0)
-			return -errno;
+			return -e;
 	}
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME)) {
 		struct timespec tv[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };

@@ -76,6 +76,45 @@ static bool skip_flush(struct fsg *fs, struct fsg_node *n, uint32_t granted)
 	return !locked;
 }
 
+/* A small file opened for reading whose pages the kernel does not keep
+ * (first open on this mount, or changed since): its content goes into the
+ * kernel's page cache with the open (spliced, no copy), so the caller's
+ * first read costs no round trip. One push at a time: a push waits for
+ * pages another reader holds locked while its READ is served by the other
+ * workers. */
+#define PUSH_MAX (256 * 1024)
+static bool push_small(struct fsg *fs, struct fsg_node *n, int fd, const struct stat *st)
+{
+	static pthread_mutex_t one = PTHREAD_MUTEX_INITIALIZER;
+	if (!S_ISREG(st->st_mode) || st->st_size <= 0 || st->st_size > PUSH_MAX ||
+	    pthread_mutex_trylock(&one) != 0)
+		return false;
+	/* Never while the file is being written or truncated through us: a
+	 * write could land in the page cache between our read of the source
+	 * and our store (a new writer waits for us, fsg_writer()). */
+	int r = -EBUSY;
+	struct stat now;
+	if (fsg_push_mark(fs, n, 1)) {
+		/* the size as it is now that no writer of ours can change it;
+		 * a file changing beside us is left alone */
+		if (fstat(fd, &now) < 0 || now.st_size != st->st_size ||
+		    !same_time(&now.st_mtim, &st->st_mtim)) {
+			fsg_push_mark(fs, n, -1);
+			pthread_mutex_unlock(&one);
+			return false;
+		}
+		struct fuse_bufvec bv = FUSE_BUFVEC_INIT((size_t)st->st_size);
+		bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+		bv.buf[0].fd = fd;
+		bv.buf[0].pos = 0;
+		r = fuse_lowlevel_notify_store(fs->se, (fuse_ino_t)(uintptr_t)n, 0, &bv,
+					       FUSE_BUF_SPLICE_MOVE);
+		fsg_push_mark(fs, n, -1);
+	}
+	pthread_mutex_unlock(&one);
+	return r == 0;
+}
+
 static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		   struct fuse_file_info *fi)
 {
@@ -111,6 +150,12 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	}
 	fi->fh = (uint64_t)fd;
 	set_cache_flags(fs, n, &st, fi);
+	fsg_note_open(fs, n, fi->flags, 1);
+	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
+	    !getenv("FSGATE_NO_PUSH")) {
+		if (push_small(fs, n, fd, &st))
+			fi->keep_cache = 1;
+	}
 	fi->noflush = skip_flush(fs, n, granted);
 	r = 0;
 out:
@@ -124,8 +169,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int r = do_open(req, fs, fsg_node(fs, ino), fi);
 	if (r < 0)
 		fuse_reply_err(req, -r);
-	else if (fuse_reply_open(req, fi) != 0)
+	else if (fuse_reply_open(req, fi) != 0) {
+		fsg_note_open(fs, fsg_node(fs, ino), fi->flags, -1);
 		close((int)fi->fh); /* interrupted: the kernel never saw it */
+	}
 }
 
 /* create: w (or a, for an O_APPEND write open: an append-only log may be
@@ -223,10 +270,13 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, -r);
 		return;
 	}
-	if (!existed)
+	if (!existed) {
 		set_cache_flags(fs, n, &st, fi);
+		fsg_note_open(fs, n, fi->flags, 1);
+	}
 	fsg_fill_entry(fs, n, &st, &e);
 	if (fuse_reply_create(req, &e, fi) != 0) {
+		fsg_note_open(fs, n, fi->flags, -1);
 		close((int)fi->fh);
 		fsg_forget(fs, n, 1);
 	}
@@ -295,6 +345,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		n->open_size = st.st_size;
 		pthread_mutex_unlock(&fs->mu);
 	}
+	fsg_note_open(fs, n, fi->flags, -1);
 	close((int)fi->fh);
 	fuse_reply_err(req, 0);
 }

@@ -56,6 +56,14 @@ alive() { kill -0 "$(cat "$T/pid")"; }
 	python3 "$BATS_TEST_DIRNAME/fsgate_stress.py" "$S/work" 0
 }
 
+@test "stress: pushed page-cache content never races a write (read back what was just written)" {
+	start_fsgate all
+	run python3 "$BATS_TEST_DIRNAME/fsgate_push_race.py" "$M/work/f" 5000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	alive
+}
+
 @test "stress: checksummed workload as a non-root user under a realistic profile" {
 	start_fsgate real
 	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
