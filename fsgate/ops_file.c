@@ -76,12 +76,11 @@ static bool skip_flush(struct fsg *fs, struct fsg_node *n, uint32_t granted)
 	return !locked;
 }
 
-/* A small file opened for reading whose pages the kernel does not keep
- * (first open on this mount, or changed since): its content goes into the
- * kernel's page cache with the open (spliced, no copy), so the caller's
- * first read costs no round trip. One push at a time: a push waits for
- * pages another reader holds locked while its READ is served by the other
- * workers. */
+/* A small file opened for reading: its content goes into the kernel's
+ * page cache with the open (spliced, no copy) and is kept, so the caller's
+ * reads cost no round trip (a partly written page would otherwise be read
+ * again). One push at a time: a push may wait for pages another reader
+ * holds locked while its READ is served by the other workers. */
 #define PUSH_MAX (256 * 1024)
 static bool push_small(struct fsg *fs, struct fsg_node *n, int fd, const struct stat *st)
 {
