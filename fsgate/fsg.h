@@ -36,6 +36,7 @@ struct fsg_opts {
 	const char *mountpoint;
 	const char *mount_opts; /* extra -o options for the mount */
 	bool complain, foreground, debug;
+	bool no_push; /* FSGATE_NO_PUSH=1, for measurements (read once) */
 	double entry_timeout, attr_timeout, negative_timeout;
 	unsigned max_fds;   /* bound on cached O_PATH fds */
 	unsigned log_burst; /* audit lines per second */

@@ -210,6 +210,7 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * mtime did not change): auto_inval_data would drop the pages our own
 	 * writes left, since the kernel stamps its own mtime on them. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	fs->o.no_push = getenv("FSGATE_NO_PUSH") != NULL; /* for measurements */
 	if (getenv("FSGATE_NO_READDIRPLUS")) /* for measurements */
 		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
 	/* POSIX ACLs of the source take part in the kernel's permission

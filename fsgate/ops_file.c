@@ -151,7 +151,7 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	set_cache_flags(fs, n, &st, fi);
 	fsg_note_open(fs, n, fi->flags, 1);
 	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
-	    !getenv("FSGATE_NO_PUSH")) {
+	    !fs->o.no_push) {
 		if (push_small(fs, n, fd, &st))
 			fi->keep_cache = 1;
 	}
