@@ -44,6 +44,7 @@
 #include "policy.h"
 #include "capgate/cg_apply.h"
 #include "capgate/cg_cgroup.h"
+#include "capgate/cg_fsgate.h"
 #include "capgate/cg_nflog.h"
 #include "capgate/cg_plan.h"
 #include "capgate/cg_prefetch.h"
@@ -63,6 +64,8 @@ struct opts {
 	const char *log;
 	bool complain;
 	bool no_fsgate; /* CAPGATE_NO_FSGATE=1: bind / instead (development) */
+	bool own_fsgate; /* CAPGATE_FSGATE_SHARED=0: one fsgate per instance */
+	double linger;   /* CAPGATE_FSGATE_LINGER: the shared fsgate's idle life */
 	char **argv;    /* PROGRAM [ARGS...] */
 };
 
@@ -91,6 +94,10 @@ struct launch {
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
 	char cwd[PATH_MAX];
 	struct cg_bpf bpf_own; /* the seccomp filter, compiled beforehand */
+	struct cg_fsgate shared; /* the shared fsgate (cg_fsgate.h) */
+	bool sharing;            /* cg_fsgate_begin() succeeded */
+	bool shared_died;        /* the shared fsgate ended under us */
+	int mntfd;               /* the shared fsgate's mount for us, or -1 */
 };
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -154,6 +161,15 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->argv = argv + optind;
 	const char *nf = getenv("CAPGATE_NO_FSGATE");
 	o->no_fsgate = nf && strcmp(nf, "1") == 0;
+	const char *sh = getenv("CAPGATE_FSGATE_SHARED");
+	o->own_fsgate = sh && strcmp(sh, "0") == 0;
+	const char *lg = getenv("CAPGATE_FSGATE_LINGER");
+	char *end = NULL;
+	o->linger = lg ? strtod(lg, &end) : 0;
+	if (lg && (end == lg || *end || !(o->linger >= 0 && o->linger <= 1e6))) {
+		msg("CAPGATE_FSGATE_LINGER=%s: not a number of seconds", lg);
+		return -EINVAL;
+	}
 	if (o->no_fsgate)
 		msg("warning: CAPGATE_NO_FSGATE=1: the host's / is bound as it is, "
 		    "file rules are NOT enforced (for measurements only)");
@@ -447,6 +463,16 @@ static int mount_root(struct launch *L, int *nsfd)
 	if (L->o.no_fsgate) {
 		if (mount("/", NEWROOT, NULL, MS_BIND | MS_REC, NULL) < 0) {
 			msg("bind /: %m");
+			goto fail;
+		}
+	} else if (L->mntfd >= 0) {
+		/* the shared fsgate's mount, cloned for us */
+		int r = (int)syscall(SYS_move_mount, L->mntfd, "", AT_FDCWD, NEWROOT,
+				     MOVE_MOUNT_F_EMPTY_PATH);
+		close(L->mntfd);
+		L->mntfd = -1;
+		if (r < 0) {
+			msg("cannot mount the FUSE root: %m");
 			goto fail;
 		}
 	} else {
@@ -791,7 +817,10 @@ static int supervise(struct launch *L, int sigfd)
 		}
 		if (p[4].revents & POLLIN) {
 			siginfo_t si = { 0 };
-			waitid(P_PID, (id_t)L->fsgate, &si, WEXITED);
+			if (L->fsgate > 0) /* else the shared one, not our child */
+				waitid(P_PID, (id_t)L->fsgate, &si, WEXITED);
+			else
+				L->shared_died = true;
 			if (getenv("CAPGATE_DEBUG"))
 				fprintf(stderr, "capgate: fsgate ended: code %d status %d\n",
 					si.si_code, si.si_status);
@@ -849,6 +878,15 @@ static void cleanup(struct launch *L)
 		kill(L->fsgate, SIGKILL);
 		waitpid(L->fsgate, NULL, 0);
 	}
+	if (L->fsgate_pidfd >= 0)
+		close(L->fsgate_pidfd);
+	L->fsgate_pidfd = -1;
+	/* the sandbox is gone: the shared fsgate may forget the instance */
+	cg_fsgate_end(&L->shared);
+	if (L->shared_died) /* killed: its socket and cgroup are ours to remove */
+		cg_fsgate_collect(L->cgroot);
+	if (L->mntfd >= 0)
+		close(L->mntfd);
 	cg_bpf_free(&L->bpf_own);
 	mark("fsgate reaped");
 	if (L->warm > 0)
@@ -872,9 +910,65 @@ static void cleanup(struct launch *L)
 	policy_free(L->pol);
 }
 
+/* The shared fsgate (cg_fsgate.h): connect to it, or start it, early;
+ * register after the policy is loaded. Any failure falls back to a
+ * fsgate of the instance's own. */
+static void shared_begin(struct launch *L)
+{
+	char path[PATH_MAX] = { 0 }, dir[PATH_MAX];
+	if (L->o.no_fsgate || L->o.own_fsgate || L->sharing)
+		return;
+	struct cg_fsgate_how h = {
+		.fsgate = fsgate_path(path, sizeof path),
+		.policy = L->o.policy_dir ? L->o.policy_dir : default_policy_dir(dir, sizeof dir),
+		.cache = "/run/capgate/cache", .cgroot = L->cgroot, .linger = L->o.linger,
+	};
+	int r = cg_fsgate_begin(&L->shared, &h);
+	L->sharing = r == 0;
+	if (r < 0 && getenv("CAPGATE_DEBUG"))
+		fprintf(stderr, "capgate: no shared fsgate: %s\n", strerror(-r));
+}
+
+static void shared_register(struct launch *L)
+{
+	char err[256], cg[200];
+	if (!L->sharing)
+		return;
+	int logfd = -1;
+	if (L->o.log)
+		logfd = open(L->o.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	snprintf(cg, sizeof cg, "/%s", L->inst);
+	for (int again = 1; again >= 0; again--) {
+		L->mntfd = cg_fsgate_register(&L->shared, cg, profile_name(L->pr),
+					      L->o.complain, logfd, policy_digest(L->pol), err,
+					      sizeof err);
+		if (L->mntfd >= 0 || !again || !strstr(err, "older version of the policy"))
+			break;
+		/* it stopped taking instances: start one with today's policy */
+		cg_fsgate_end(&L->shared);
+		L->sharing = false;
+		shared_begin(L);
+		if (!L->sharing)
+			break;
+	}
+	if (logfd >= 0)
+		close(logfd);
+	if (L->mntfd < 0) {
+		if (getenv("CAPGATE_DEBUG"))
+			fprintf(stderr, "capgate: %s; starting a fsgate of our own\n", err);
+		cg_fsgate_end(&L->shared);
+		L->sharing = false;
+		return;
+	}
+	if (L->shared.pid > 0)
+		L->fsgate_pidfd = (int)syscall(SYS_pidfd_open, L->shared.pid, 0);
+}
+
 /* The sandbox's root: FUSE mount and fsgate. Returns -1 on error. */
 static int start_root(struct launch *L, int *nsfd)
 {
+	if (L->mntfd >= 0)
+		return mount_root(L, nsfd) == -1 ? -1 : -2;
 	int fuse = mount_root(L, nsfd);
 	if (fuse < 0)
 		return fuse; /* -1 error, -2 no fsgate */
@@ -908,6 +1002,8 @@ int cmd_exec(int argc, char **argv)
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
 	L.att_fd = L.go[0] = L.go[1] = -1;
+	L.mntfd = -1;
+	L.shared.conn = L.shared.lock = L.shared.mnt = -1;
 	L.self = getpid();
 	mark("start");
 	if (parse(argc, argv, &L.o) < 0)
@@ -943,7 +1039,9 @@ int cmd_exec(int argc, char **argv)
 	/* With --profile, fsgate (which compiles the policy itself) starts
 	 * first and works in parallel with the rest of the set-up. */
 	bool early = L.o.profile != NULL;
-	if (early && start_root(&L, &nsfd) == -1)
+	shared_begin(&L);
+	bool rooted = early && !L.sharing;
+	if (rooted && start_root(&L, &nsfd) == -1)
 		goto out;
 	mark("root mounted, fsgate started");
 	if (load_policy(&L) < 0)
@@ -960,7 +1058,8 @@ int cmd_exec(int argc, char **argv)
 		msg("cannot open the log %s: %m", L.o.log ? L.o.log : "(syslog)");
 		goto out;
 	}
-	if (!early && start_root(&L, &nsfd) == -1)
+	shared_register(&L);
+	if (!rooted && start_root(&L, &nsfd) == -1)
 		goto out;
 	if (start_netgate(&L) < 0)
 		goto out;

@@ -192,29 +192,35 @@ struct audit_sink {
 	uint64_t suppressed;
 };
 
-struct audit_sink *audit_sink_open(const char *path, unsigned burst)
+struct audit_sink *audit_sink_open_fd(int fd, unsigned burst)
 {
 	struct audit_sink *s = calloc(1, sizeof *s);
 	if (!s)
 		return NULL;
-	s->fd = -1;
+	s->fd = fd;
 	s->burst = burst;
 	/* Serials stand for the kernel's audit counter: unique across the
 	 * processes (fsgate, the launcher) that append to one log. */
 	s->serial = (uint64_t)getpid() * 1000000;
 	pthread_mutex_init(&s->mu, NULL);
-	if (path) {
-		s->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-			     0640);
-		if (s->fd < 0) {
-			int e = errno;
-			pthread_mutex_destroy(&s->mu);
-			free(s);
-			errno = e;
-			return NULL;
-		}
-	} else {
+	if (fd < 0)
 		openlog("capgate", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	return s;
+}
+
+struct audit_sink *audit_sink_open(const char *path, unsigned burst)
+{
+	int fd = -1;
+	if (path) {
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+		if (fd < 0)
+			return NULL;
+	}
+	struct audit_sink *s = audit_sink_open_fd(fd, burst);
+	if (!s && fd >= 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
 	}
 	return s;
 }

@@ -53,6 +53,8 @@ int capability_from_name(const char *name); /* -1 when unknown */
  * line, so a loop of denials cannot fill the disk. Thread-safe. */
 struct audit_sink;
 struct audit_sink *audit_sink_open(const char *path, unsigned burst);
+/* The same on an open fd (taken over; -1: syslog). */
+struct audit_sink *audit_sink_open_fd(int fd, unsigned burst);
 void audit_emit(struct audit_sink *s, const struct audit_event *ev);
 void audit_sink_close(struct audit_sink *s);
 

@@ -184,6 +184,9 @@ int policy_read_cache(const char *path, const uint8_t src_digest[32],
 		      struct policy **out);
 
 void policy_free(struct policy *p);
+/* A digest of the policy's sources (set when loaded with a cache dir,
+ * else zero): two processes with the same digest hold the same policy. */
+const uint8_t *policy_digest(const struct policy *p);
 
 /* ---- Lookup ---- */
 

@@ -55,6 +55,11 @@ int policy_list_dir(const char *dir, char ***out, size_t *n)
 }
 
 
+const uint8_t *policy_digest(const struct policy *p)
+{
+	return p->digest;
+}
+
 int policy_load_dir(const char *dir, const char *cache_dir, struct diags *d,
 		    struct policy **out)
 {

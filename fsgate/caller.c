@@ -10,6 +10,8 @@
  * A request without a pid (0: writeback, async paths) or whose /proc entry
  * cannot be read is treated as the default profile: fail closed.
  * Without --cgroup every caller but fsgate itself is confined.
+ * A shared fsgate (--serve, serve.c) serves several launchers' instances,
+ * each with its own cgroup, profile, log and mode (resolve_shared()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,24 +76,32 @@ static int unescape_label(const char *s, size_t n, char *out, size_t len)
 	return o ? 0 : -EINVAL;
 }
 
+/* The cgroup v2 path in /proc/<pid>/cgroup text ("0::PATH"), or NULL. */
+static const char *v2_path(const char *cgtext, size_t *len)
+{
+	const char *line = cgtext;
+	while (line && *line) {
+		if (strncmp(line, "0::", 3) == 0) {
+			*len = strcspn(line + 3, "\n");
+			return line + 3;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NULL;
+}
+
 /* From /proc/<pid>/cgroup text, the caller's place relative to `base`:
  * 0 in base itself (label ""), 1 in base/<label>, -ENOENT elsewhere,
  * -EINVAL when the text has no cgroup v2 line or a malformed label. */
 int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 			  size_t len)
 {
-	const char *line = cgtext;
-	while (line && *line) {
-		if (strncmp(line, "0::", 3) == 0)
-			break;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	if (!line || !*line)
+	size_t plen;
+	const char *p = v2_path(cgtext, &plen);
+	if (!p)
 		return -EINVAL;
-	const char *p = line + 3;
-	size_t plen = strcspn(p, "\n");
 	size_t blen = strlen(base);
 	while (blen > 1 && base[blen - 1] == '/')
 		blen--;
@@ -120,31 +130,87 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 	return unescape_label(rest, first, label, len) < 0 ? -EINVAL : 1;
 }
 
+/* The caller's label within instance `in` (whose cgroup matched): its
+ * default profile, or the profile its label cgroup names. */
+static void label_in(struct fsg *fs, struct fsg_caller *c, struct fsg_inst *in, int r,
+		     const char *label)
+{
+	c->in = in;
+	c->pr = in->prof;
+	if (r <= 0)
+		return; /* in the instance's cgroup itself, or malformed */
+	c->pr = policy_find(fs->pol, label);
+	if (!c->pr)
+		snprintf(c->label, sizeof c->label, "%s", label); /* deny all */
+}
+
+/* A shared fsgate (serve.c): the instance whose cgroup holds the caller.
+ * Its "<cgroup>.ux" sibling runs unconfined (ux); any other cgroup under
+ * --instances belongs to no live launcher (one killed a moment ago: its
+ * sandbox is dying) and gets nothing; callers elsewhere pass through. */
+static void resolve_shared(struct fsg *fs, struct fsg_caller *c, const char *text)
+{
+	char label[256];
+	size_t plen;
+	const char *p = v2_path(text, &plen);
+	if (!p)
+		return; /* no cgroup v2 line: deny all */
+	size_t rl = strlen(fs->o.inst_root);
+	if (plen <= rl || strncmp(p, fs->o.inst_root, rl) != 0 || p[rl] != '/') {
+		c->confined = false;
+		return;
+	}
+	pthread_rwlock_rdlock(&fs->imu);
+	for (unsigned i = 0; i < FSG_MAX_INST; i++) {
+		struct fsg_inst *in = fs->insts[i];
+		if (!in || !in->live)
+			continue;
+		size_t cl = strlen(in->cgroup);
+		int r = fsg_label_from_cgroup(text, in->cgroup, label, sizeof label);
+		if (r != -ENOENT) {
+			label_in(fs, c, in, r, label);
+			break;
+		}
+		if (plen >= cl + 3 && strncmp(p, in->cgroup, cl) == 0 &&
+		    strncmp(p + cl, ".ux", 3) == 0 && (plen == cl + 3 || p[cl + 3] == '/')) {
+			c->confined = false;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&fs->imu);
+}
+
 static void resolve(struct fsg *fs, struct fsg_caller *c)
 {
 	c->resolved = true;
 	c->confined = true;
-	c->pr = fs->prof;
-	if (c->pid == fs->self)
-		goto unconfined;
-	if (!fs->o.cgroup || c->pid <= 0)
+	c->pr = NULL;
+	c->in = NULL;
+	if (c->pid == fs->self) {
+		c->confined = false;
 		return;
+	}
+	if (!fs->o.serve) {
+		c->in = &fs->solo;
+		c->pr = fs->solo.prof;
+	}
+	if (!(fs->o.serve || fs->o.cgroup) || c->pid <= 0)
+		return; /* no pid: the default profile, or nothing (shared) */
 	char path[64], text[1024], label[256];
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)c->pid);
 	if (read_small_file(path, text, sizeof text) < 0)
-		return; /* gone or unreadable: the default profile */
+		return; /* gone or unreadable: fail closed */
+	if (fs->o.serve) {
+		resolve_shared(fs, c, text);
+		return;
+	}
 	int r = fsg_label_from_cgroup(text, fs->o.cgroup, label, sizeof label);
-	if (r == -ENOENT)
-		goto unconfined;
-	if (r <= 0)
-		return; /* in CGPATH itself, or malformed: the default profile */
-	c->pr = policy_find(fs->pol, label);
-	if (!c->pr)
-		snprintf(c->label, sizeof c->label, "%s", label); /* deny all */
-	return;
-unconfined:
-	c->confined = false;
-	c->pr = NULL;
+	if (r == -ENOENT) {
+		c->confined = false;
+		c->pr = NULL;
+		return;
+	}
+	label_in(fs, c, &fs->solo, r, label);
 }
 
 void fsg_caller_init_raw(struct fsg_caller *c, pid_t pid, uid_t uid, gid_t gid)
@@ -197,7 +263,8 @@ static void emit(struct fsg *fs, struct fsg_caller *c, enum audit_kind kind,
 	}
 	ev.fsuid = c->uid;
 	ev.ouid = rc->ouid;
-	audit_emit(fs->audit, &ev);
+	if (c->in)
+		audit_emit(c->in->audit, &ev);
 }
 
 /* flags=(kill): a denial kills the caller, as AppArmor's kill mode does.
@@ -210,7 +277,7 @@ static void kill_mode(const struct fsg_caller *c, uint32_t pflags)
 
 static bool complain(struct fsg *fs, const struct fsg_caller *c)
 {
-	return fs->o.complain || (c->pr && (profile_flags(c->pr) & PF_COMPLAIN));
+	return (c->in && c->in->complain) || (c->pr && (profile_flags(c->pr) & PF_COMPLAIN));
 }
 
 int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *rc)

@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "policy.h"
+#include "fsgate/fsg_mount.h"
 
 #define FSG_PATH_MAX 4096 /* decision paths longer than this are refused */
 
@@ -35,6 +36,11 @@ struct fsg_opts {
 	const char *source;  /* canonical SOURCE */
 	const char *mountpoint;
 	const char *mount_opts; /* extra -o options for the mount */
+	const char *serve;   /* --serve SOCKET: shared daemon (serve.c), or NULL */
+	const char *inst_root; /* --instances CGPATH: where instances' cgroups live */
+	double linger;       /* --linger S: idle time before a shared daemon ends */
+	/* handed over by the launcher that starts a shared fsgate, or -1 */
+	int fuse_fd, mount_fd, listen_fd, first_fd;
 	bool complain, foreground, debug;
 	bool no_push; /* FSGATE_NO_PUSH=1, for measurements (read once) */
 	double entry_timeout, attr_timeout, negative_timeout;
@@ -78,14 +84,31 @@ struct fsg_node {
 	bool pushing;
 };
 
+/* Who a confined caller is: an instance of the launcher (a cgroup, its
+ * default profile, its log and mode). A standalone fsgate has one, from its
+ * options; a shared one (serve.c) one per registered launcher. */
+struct fsg_inst {
+	char cgroup[256];     /* relative to the cgroup2 root; "" in solo: all */
+	const struct profile *prof;
+	struct audit_sink *audit;
+	bool complain;
+	bool live;            /* its launcher is connected */
+	double dead_at;       /* when it stopped being live (CLOCK_MONOTONIC) */
+};
+
+#define FSG_MAX_INST 256
 #define FSG_MAX_MOUNTS 256
 #define FSG_ITAB 65536
 
 struct fsg {
 	struct fsg_opts o;
 	struct policy *pol;
-	const struct profile *prof; /* the default profile (NAME) */
-	struct audit_sink *audit;
+	struct fsg_inst solo;       /* standalone: --profile, --cgroup, --log */
+	/* shared (--serve): registered instances; slots of dead ones are
+	 * freed only long after (serve.c), so a request that resolved to one
+	 * can still log through it */
+	pthread_rwlock_t imu;
+	struct fsg_inst *insts[FSG_MAX_INST];
 	struct fuse_session *se;
 	pid_t self;
 	size_t prefix_len;
@@ -149,6 +172,7 @@ struct fsg_caller {
 	bool resolved;
 	bool confined;
 	const struct profile *pr; /* NULL and confined: unknown label, deny all */
+	struct fsg_inst *in;      /* its instance; NULL: nobody to log to */
 	char label[256];          /* label name for logs when pr is NULL */
 	pid_t pid;
 	uid_t uid;
@@ -196,6 +220,11 @@ static inline bool fsg_open_writes(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY; /* the same at release */
 }
+
+/* ---- serve.c ---- */
+/* Start the control thread: listens on o.serve, registers launchers and
+ * hands each a clone of mntfd. 0 or -errno. */
+int fsg_serve_start(struct fsg *fs, int mntfd);
 
 /* ---- loop.c ---- */
 int fsg_loop(struct fsg *fs, unsigned nthreads);

@@ -16,6 +16,7 @@
 
 static const char usage[] =
 "usage: fsgate --policy DIR --profile NAME [options] SOURCE MOUNTPOINT\n"
+"       fsgate --policy DIR --serve SOCKET --instances CGPATH [options]\n"
 "\n"
 "Mirrors SOURCE at MOUNTPOINT through FUSE and enforces the file rules of\n"
 "AppArmor profile NAME (from the policy directory DIR) on every caller.\n"
@@ -44,6 +45,19 @@ static const char usage[] =
 "  --max-fds N        cached O_PATH fds (default 4096)\n"
 "  --threads N        worker threads (default 8)\n"
 "  -o OPTS            extra FUSE mount options (e.g. dev,suid)\n"
+"  --serve SOCKET     shared mode (capgate exec): mirror / on a detached\n"
+"                     mount; launchers register on the unix socket SOCKET\n"
+"                     (their cgroup, profile, log, mode) and each gets a\n"
+"                     clone of the mount. Callers are confined by the\n"
+"                     instance whose cgroup holds them; other cgroups\n"
+"                     under --instances get nothing; the rest pass through\n"
+"  --instances CGPATH where the launchers' instance cgroups live\n"
+"  --linger S         shared mode: end S seconds after the last launcher\n"
+"                     left (default 0)\n"
+"  --fuse-fd N --mount-fd N --listen-fd N --first-fd N\n"
+"                     shared mode, from the launcher that starts fsgate:\n"
+"                     /dev/fuse, its detached mount, SOCKET listening and\n"
+"                     that launcher's connection (else fsgate makes them)\n"
 "  -f                 stay in the foreground\n"
 "  -d                 FUSE debug output (implies -f)\n"
 "  -h, --help         this text\n"
@@ -71,7 +85,8 @@ static void die(const char *fmt, ...)
 enum {
 	OPT_POLICY = 256, OPT_PROFILE, OPT_CGROUP, OPT_PREFIX, OPT_LOG,
 	OPT_BURST, OPT_COMPLAIN, OPT_ENTRY, OPT_ATTR, OPT_NEG, OPT_MAXFDS,
-	OPT_THREADS, OPT_CACHE,
+	OPT_THREADS, OPT_CACHE, OPT_SERVE, OPT_INSTANCES, OPT_LINGER, OPT_FUSEFD,
+	OPT_MOUNTFD, OPT_LISTENFD, OPT_FIRSTFD,
 };
 
 static const struct option longopts[] = {
@@ -88,6 +103,13 @@ static const struct option longopts[] = {
 	{ "max-fds", required_argument, NULL, OPT_MAXFDS },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "cache", required_argument, NULL, OPT_CACHE },
+	{ "serve", required_argument, NULL, OPT_SERVE },
+	{ "instances", required_argument, NULL, OPT_INSTANCES },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "fuse-fd", required_argument, NULL, OPT_FUSEFD },
+	{ "mount-fd", required_argument, NULL, OPT_MOUNTFD },
+	{ "listen-fd", required_argument, NULL, OPT_LISTENFD },
+	{ "first-fd", required_argument, NULL, OPT_FIRSTFD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +131,7 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 	o->max_fds = 4096;
 	o->log_burst = 100;
 	o->max_threads = 8;
+	o->fuse_fd = o->mount_fd = o->listen_fd = o->first_fd = -1;
 	while ((c = getopt_long(argc, argv, "fdho:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_POLICY: o->policy_dir = optarg; break;
@@ -124,6 +147,13 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 		case OPT_NEG: o->negative_timeout = num(optarg, "--negative-timeout", 1e6); break;
 		case OPT_MAXFDS: o->max_fds = (unsigned)num(optarg, "--max-fds", 1e6); break;
 		case OPT_THREADS: o->max_threads = (unsigned)num(optarg, "--threads", 1024); break;
+		case OPT_SERVE: o->serve = optarg; break;
+		case OPT_INSTANCES: o->inst_root = optarg; break;
+		case OPT_LINGER: o->linger = num(optarg, "--linger", 1e6); break;
+		case OPT_FUSEFD: o->fuse_fd = (int)num(optarg, "--fuse-fd", 1 << 20); break;
+		case OPT_MOUNTFD: o->mount_fd = (int)num(optarg, "--mount-fd", 1 << 20); break;
+		case OPT_LISTENFD: o->listen_fd = (int)num(optarg, "--listen-fd", 1 << 20); break;
+		case OPT_FIRSTFD: o->first_fd = (int)num(optarg, "--first-fd", 1 << 20); break;
 		case 'o': o->mount_opts = optarg; break;
 		case 'f': o->foreground = true; break;
 		case 'd': o->debug = o->foreground = true; break;
@@ -131,16 +161,23 @@ static void parse_opts(int argc, char **argv, struct fsg_opts *o)
 		default: fputs(usage, stderr); exit(2);
 		}
 	}
+	if (o->max_fds < 16)
+		o->max_fds = 16;
+	if (o->max_threads < 2)
+		o->max_threads = 2;
+	if (o->serve) {
+		if (argc != optind || !o->policy_dir || !o->inst_root)
+			die("--serve takes --policy and --instances, and no SOURCE (see --help)");
+		o->source = "/";
+		o->mountpoint = NULL;
+		return;
+	}
 	if (argc - optind != 2) {
 		fputs(usage, stderr);
 		exit(2);
 	}
 	if (!o->policy_dir || !o->profile)
 		die("--policy and --profile are required (see --help)");
-	if (o->max_fds < 16)
-		o->max_fds = 16;
-	if (o->max_threads < 2)
-		o->max_threads = 2;
 	o->source = argv[optind];
 	o->mountpoint = argv[optind + 1];
 }
@@ -185,8 +222,10 @@ static void load_policy(struct fsg *fs)
 	diags_free(&d);
 	if (r < 0 || !fs->pol)
 		die("cannot load policy %s: %s", fs->o.policy_dir, strerror(-r ? -r : EINVAL));
-	fs->prof = policy_find(fs->pol, fs->o.profile);
-	if (!fs->prof)
+	if (fs->o.serve)
+		return; /* each launcher names its profile */
+	fs->solo.prof = policy_find(fs->pol, fs->o.profile);
+	if (!fs->solo.prof)
 		die("no profile '%s' in %s", fs->o.profile, fs->o.policy_dir);
 }
 
@@ -275,9 +314,28 @@ int main(int argc, char **argv)
 	/* A mount point inside SOURCE would mirror fsgate into itself: its
 	 * own lookups would come back to it. The launcher mounts in another
 	 * mount namespace (/dev/fd/N), where this cannot happen. */
-	char mnt[PATH_MAX];
+	char mnt[PATH_MAX], fusedev[32];
 	size_t sl = strlen(src);
-	if (strncmp(fs.o.mountpoint, "/dev/fd/", 8) != 0 &&
+	int mntfd = -1;
+	if (fs.o.serve) {
+		int fusefd = fs.o.fuse_fd;
+		mntfd = fs.o.mount_fd;
+		if ((fusefd < 0) != (mntfd < 0))
+			die("--fuse-fd and --mount-fd go together");
+		if (fusefd < 0 && (fusefd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0)
+			die("cannot open /dev/fuse: %s", strerror(errno));
+		if (mntfd < 0 && (mntfd = fsg_mount_detached(fusefd)) < 0)
+			die("cannot make the FUSE mount: %s", strerror(-mntfd));
+		int own[] = { fusefd, mntfd, fs.o.listen_fd, fs.o.first_fd };
+		for (int i = 0; i < 4; i++)
+			if (own[i] >= 0 && fcntl(own[i], F_SETFD, FD_CLOEXEC) < 0)
+				die("fd %d: %s", own[i], strerror(errno));
+		snprintf(fusedev, sizeof fusedev, "/dev/fd/%d", fusefd);
+		fs.o.mountpoint = fusedev;
+		fs.o.prefix = "/";
+		fs.o.foreground = true;
+		fs.o.inst_root = cgroup_rel(fs.o.inst_root);
+	} else if (strncmp(fs.o.mountpoint, "/dev/fd/", 8) != 0 &&
 	    realpath(fs.o.mountpoint, mnt) &&
 	    (strcmp(src, "/") == 0 ||
 	     (strncmp(mnt, src, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0'))))
@@ -298,10 +356,17 @@ int main(int argc, char **argv)
 	if (fs.o.cgroup)
 		fs.o.cgroup = cgroup_rel(fs.o.cgroup);
 	load_policy(&fs);
-	fs.audit = audit_sink_open(fs.o.log, fs.o.log_burst);
-	if (!fs.audit)
-		die("cannot open log %s: %s", fs.o.log ? fs.o.log : "(syslog)",
-		    strerror(errno));
+	if (fs.o.cgroup)
+		snprintf(fs.solo.cgroup, sizeof fs.solo.cgroup, "%s", fs.o.cgroup);
+	fs.solo.complain = fs.o.complain;
+	fs.solo.live = true;
+	pthread_rwlock_init(&fs.imu, NULL);
+	if (!fs.o.serve) {
+		fs.solo.audit = audit_sink_open(fs.o.log, fs.o.log_burst);
+		if (!fs.solo.audit)
+			die("cannot open log %s: %s", fs.o.log ? fs.o.log : "(syslog)",
+			    strerror(errno));
+	}
 	raise_nofile();
 	umask(0); /* workers set their own (fsg_umask) */
 	fs.self = getpid();
@@ -323,11 +388,14 @@ int main(int argc, char **argv)
 	if (fuse_daemonize(fs.o.foreground) != 0)
 		die("cannot daemonize");
 	fs.self = getpid();
+	if (fs.o.serve && (errno = -fsg_serve_start(&fs, mntfd)) != 0)
+		die("cannot serve on %s: %m", fs.o.serve);
 	int r = fsg_loop(&fs, fs.o.max_threads);
 	fuse_session_unmount(se);
 	fuse_remove_signal_handlers(se);
 	fuse_session_destroy(se);
-	audit_sink_close(fs.audit);
+	if (fs.solo.audit)
+		audit_sink_close(fs.solo.audit);
 	policy_free(fs.pol);
 	return r < 0 ? 1 : 0;
 }

@@ -466,7 +466,9 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	wait "$l" 2>/dev/null || true
 	for _ in $(seq 100); do kill -0 "$prog" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$prog" 2>/dev/null || false           # the program died with the launcher
-	! pgrep -f "fsgate --policy $W/pol" >/dev/null || false # so did fsgate
+	# so did fsgate, which ends when its last launcher's connection closes
+	for _ in $(seq 100); do pgrep -f "fsgate .*--policy $W/pol" >/dev/null || break; sleep 0.05; done
+	! pgrep -f "fsgate .*--policy $W/pol" >/dev/null || false
 	[ -d "$inst" ]                           # its cgroup waits for the next start
 	run cx foo /usr/bin/true
 	[ "$status" -eq 0 ]
@@ -480,7 +482,7 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	# no instance cgroup, and the parent went with the last instance
 	! compgen -G "$(cg_root)/capgate/*-*" >/dev/null || false
 	[ ! -d "$(cg_root)/capgate" ]
-	! pgrep -f "fsgate --policy $W/pol" >/dev/null || false
+	! pgrep -f "fsgate .*--policy $W/pol" >/dev/null || false
 	! nft list table inet capgate 2>/dev/null | grep -q "profile" || false
 }
 
@@ -598,7 +600,7 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
 	PIDS+=("$l")
 	local fs=""
 	for _ in $(seq 100); do
-		fs=$(pgrep -f "fsgate --policy $W/pol") && break
+		fs=$(pgrep -f "fsgate .*--policy $W/pol") && break
 		sleep 0.05
 	done
 	[ -n "$fs" ]
@@ -608,4 +610,104 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(30)' "$p" &
 	wait "$l" || st=$?
 	[ "$st" -eq 3 ]
 	grep -q "Transport endpoint is not connected" "$W/out"
+}
+
+# Two instances of one policy, each with its own profile and log.
+share_policy() {
+	echo a >"$W/data/a"
+	echo b >"$W/data/b"
+	cat >"$W/pol/share" <<EOF2
+#include <tunables/global>
+profile sa {
+  #include <abstractions/base>
+  /usr/bin/{dash,cat,sleep} mrix,
+  $W/data/a r,
+}
+profile sb {
+  #include <abstractions/base>
+  /usr/bin/{dash,cat} mrix,
+  $W/data/b r,
+}
+EOF2
+}
+nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
+
+@test "instances of one policy share one fsgate, each with its own profile and log; other cgroups under capgate/ get nothing" {
+	share_policy
+	"$CAPGATE" exec --policy "$W/pol" --profile sa --log "$W/log1" -- /usr/bin/dash -c \
+		"cat $W/data/a; while [ ! -e $W/go ]; do sleep 0.05; done; cat $W/data/b" >"$W/out1" 2>&1 &
+	local l=$!
+	PIDS+=("$l")
+	for _ in $(seq 100); do grep -q a "$W/out1" && break; sleep 0.05; done
+	grep -qx a "$W/out1"
+	run "$CAPGATE" exec --policy "$W/pol" --profile sb --log "$W/log2" -- /usr/bin/dash -c \
+		"cat $W/data/b; cat $W/data/a"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = b ]
+	[[ "${lines[1]}" == *"Permission denied"* ]]
+	[ "$(nfsgate)" -eq 1 ]                     # the second one shared it
+	# A process of a cgroup under capgate/ that no launcher registered
+	# (one whose launcher was just killed) is refused everything; one from
+	# elsewhere (the host's root entering the namespace) passes through.
+	local prog mnt cg
+	prog=$(pgrep -f "^sleep 0.05" | head -1 || true)
+	[ -z "$prog" ] && prog=$(pgrep -x dash -n)
+	cg="$(cg_root)/capgate/1-1"
+	mkdir "$cg"
+	run dash -c "echo \$\$ >$cg/cgroup.procs; exec nsenter --mount=/proc/$prog/ns/mnt /usr/bin/cat $W/data/a"
+	rmdir "$cg"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Permission denied"* ]]
+	run nsenter --mount="/proc/$prog/ns/mnt" /usr/bin/cat "$W/data/b"
+	[ "$output" = b ]
+	touch "$W/go"
+	local st=0
+	wait "$l" || st=$?
+	[ "$st" -eq 1 ]
+	grep -q 'profile="sb" name="'"$W"'/data/a"' "$W/log2"
+	! grep -q 'profile="sa"' "$W/log2" || false
+	grep -q 'profile="sa" name="'"$W"'/data/b"' "$W/log1"
+	! grep -q 'profile="sb"' "$W/log1" || false
+	[ "$(nfsgate)" -eq 0 ]                     # gone with its last instance
+	! compgen -G "$(cg_root)/capgate/fsgate-*" >/dev/null || false
+}
+
+@test "CAPGATE_FSGATE_LINGER keeps the shared fsgate for the next start, then it ends and leaves nothing" {
+	share_policy
+	export CAPGATE_FSGATE_LINGER=2
+	run "$CAPGATE" exec --policy "$W/pol" --profile sa -- /usr/bin/cat "$W/data/a"
+	[ "$output" = a ]
+	local pid
+	pid=$(pgrep -f "fsgate --serve.*--policy $W/pol")
+	[ -n "$pid" ]
+	run "$CAPGATE" exec --policy "$W/pol" --profile sb -- /usr/bin/cat "$W/data/b"
+	[ "$output" = b ]
+	[ "$(pgrep -f "fsgate --serve.*--policy $W/pol")" = "$pid" ]
+	local sock
+	sock=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{ print $3 }')
+	[ -S "$sock" ]
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$pid" 2>/dev/null || false
+	[ ! -e "$sock" ]
+	! compgen -G "$(cg_root)/capgate/fsgate-*" >/dev/null || false
+}
+
+@test "a changed policy gets a new fsgate; the old one serves its instance to the end" {
+	share_policy
+	"$CAPGATE" exec --policy "$W/pol" --profile sa -- /usr/bin/dash -c \
+		"while [ ! -e $W/go ]; do sleep 0.05; done; cat $W/data/a; cat $W/data/b" >"$W/out1" 2>&1 &
+	local l=$!
+	PIDS+=("$l")
+	for _ in $(seq 100); do [ "$(nfsgate)" -eq 1 ] && break; sleep 0.05; done
+	sed -i "s|^  $W/data/b r,|  $W/data/{a,b} r,|" "$W/pol/share"
+	run "$CAPGATE" exec --policy "$W/pol" --profile sb -- /usr/bin/cat "$W/data/a"
+	[ "$output" = a ]                          # the new policy's rule
+	touch "$W/go"
+	local st=0
+	wait "$l" || st=$?
+	[ "$st" -eq 1 ]                            # the old instance kept its own
+	grep -qx a "$W/out1"
+	grep -q "Permission denied" "$W/out1"
+	for _ in $(seq 40); do [ "$(nfsgate)" -eq 0 ] && break; sleep 0.05; done
+	[ "$(nfsgate)" -eq 0 ]
 }

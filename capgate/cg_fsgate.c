@@ -1,0 +1,351 @@
+/* cg_fsgate.c: find or start the shared fsgate, and register with it
+ * (cg_fsgate.h; the daemon's side is fsgate/serve.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capgate/cg_cgroup.h"
+#include "capgate/cg_fsgate.h"
+#include "fsgate/fsg_mount.h"
+
+#define RUN_DIR "/run/capgate"
+#define LOCK RUN_DIR "/fsgate.lock" /* one for all: lock files are never removed */
+
+/* One daemon per policy directory, fsgate binary (a rebuilt one is not
+ * the one running) and linger. */
+static uint64_t key(const struct cg_fsgate_how *h)
+{
+	char real[PATH_MAX], buf[PATH_MAX + 128];
+	struct stat st = { 0 };
+	stat(h->fsgate, &st);
+	snprintf(buf, sizeof buf, "%s|%s|%llu:%llu:%lld.%09ld|%g",
+		 realpath(h->policy, real) ? real : h->policy, h->fsgate,
+		 (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+		 (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, h->linger);
+	uint64_t k = 0xcbf29ce484222325ull;
+	for (const char *c = buf; *c; c++)
+		k = (k ^ (uint8_t)*c) * 0x100000001b3ull;
+	return k;
+}
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* What killed daemons left (with the lock held): sockets nobody listens
+ * on, and their empty cgroups. */
+static void collect(const char *cgroot)
+{
+	char p[PATH_MAX + 300];
+	DIR *d = opendir(RUN_DIR);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "fsgate-", 7) != 0 || n < 5 ||
+		    strcmp(e->d_name + n - 5, ".sock") != 0)
+			continue;
+		snprintf(p, sizeof p, RUN_DIR "/%s", e->d_name);
+		int fd = connect_to(p);
+		if (fd == -ECONNREFUSED)
+			unlink(p);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
+	snprintf(p, sizeof p, "%s/%s", cgroot, CG_DIR);
+	d = opendir(p);
+	while (d && (e = readdir(d))) {
+		if (strncmp(e->d_name, "fsgate-", 7) != 0)
+			continue;
+		snprintf(p, sizeof p, "%s/%s/%s", cgroot, CG_DIR, e->d_name);
+		rmdir(p); /* EBUSY while its daemon runs */
+	}
+	if (d)
+		closedir(d);
+	snprintf(p, sizeof p, "%s/%s", cgroot, CG_DIR);
+	rmdir(p); /* EBUSY while anything lives there */
+}
+
+void cg_fsgate_collect(const char *cgroot)
+{
+	int lk = open(LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lk < 0 || flock(lk, LOCK_EX) < 0) {
+		if (lk >= 0)
+			close(lk);
+		return;
+	}
+	collect(cgroot);
+	close(lk);
+}
+
+/* A listening socket at path (the lock is held: any file there is a dead
+ * daemon's). */
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(path);
+		return -e;
+	}
+	return fd;
+}
+
+/* fsgate --serve, detached from us: a new session, its own cgroup, no
+ * death signal; a double fork so that we never wait for it. It gets the
+ * mount, the listening socket and our connection: we never wait for it
+ * to start. fds: fuse, mnt, listen, first. Returns its pid or -errno. */
+static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uint64_t k,
+		   const int fds[4])
+{
+	int pp[2];
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(pp[0]);
+		close(pp[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		pid_t d = fork();
+		if (d != 0) {
+			if (write(pp[1], &d, sizeof d) != sizeof d) {}
+			_exit(0);
+		}
+		setsid();
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int s = 1; s < NSIG; s++)
+			signal(s, SIG_DFL);
+		char cg[64], num[4][16], linger[32], inst[PATH_MAX + 16];
+		snprintf(cg, sizeof cg, "%s/fsgate-%016llx", CG_DIR, (unsigned long long)k);
+		cg_mkdir(h->cgroot, CG_DIR);
+		if (cg_mkdir(h->cgroot, cg) == 0)
+			cg_move(h->cgroot, cg, getpid());
+		if (chdir("/") < 0)
+			_exit(1);
+		for (int i = 0; i < 4; i++) {
+			fcntl(fds[i], F_SETFD, 0);
+			snprintf(num[i], sizeof num[i], "%d", fds[i]);
+		}
+		snprintf(linger, sizeof linger, "%g", h->linger);
+		snprintf(inst, sizeof inst, "%s/%s", h->cgroot, CG_DIR);
+		/* It outlives us: it must not hold our caller's output open
+		 * (a $(capgate exec ...) would wait for it). Its errors go to
+		 * our stderr only with CAPGATE_DEBUG; else its end shows as
+		 * "fsgate exited" in the launcher. */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			if (!getenv("CAPGATE_DEBUG"))
+				dup2(null, 2);
+		}
+		execl(h->fsgate, h->fsgate, "--serve", g->sock, "--policy", h->policy,
+		      "--cache", h->cache, "--instances", inst, "--linger", linger,
+		      "--fuse-fd", num[0], "--mount-fd", num[1], "--listen-fd", num[2],
+		      "--first-fd", num[3], (char *)NULL);
+		_exit(127);
+	}
+	close(pp[1]);
+	pid_t d = -1;
+	if (read(pp[0], &d, sizeof d) != sizeof d)
+		d = -ECHILD;
+	close(pp[0]);
+	waitpid(pid, NULL, 0);
+	return d;
+}
+
+/* No daemon yet: make its mount, socket and our connection, and start it. */
+static int start(struct cg_fsgate *g, const struct cg_fsgate_how *h, uint64_t k)
+{
+	int fds[4] = { -1, -1, -1, -1 }, pair[2] = { -1, -1 }, r;
+	collect(h->cgroot);
+	if ((fds[0] = open("/dev/fuse", O_RDWR | O_CLOEXEC)) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = fds[1] = fsg_mount_detached(fds[0])) < 0 || (r = fds[2] = listen_on(g->sock)) < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		r = -errno;
+		goto out;
+	}
+	fds[3] = pair[1];
+	g->mnt = (int)syscall(SYS_open_tree, fds[1], "",
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (g->mnt < 0) {
+		r = -errno;
+		goto out;
+	}
+	pid_t pid = spawn(g, h, k, fds);
+	if (pid < 0) {
+		r = pid;
+		goto out;
+	}
+	g->pid = pid;
+	g->conn = pair[0];
+	pair[0] = -1;
+	r = 0;
+out:
+	if (r < 0 && fds[2] >= 0)
+		unlink(g->sock);
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (pair[0] >= 0)
+		close(pair[0]);
+	if (r < 0 && g->mnt >= 0) {
+		close(g->mnt);
+		g->mnt = -1;
+	}
+	return r;
+}
+
+int cg_fsgate_begin(struct cg_fsgate *g, const struct cg_fsgate_how *h)
+{
+	uint64_t k = key(h);
+	g->conn = g->mnt = -1;
+	g->pid = 0;
+	mkdir(RUN_DIR, 0700);
+	snprintf(g->sock, sizeof g->sock, RUN_DIR "/fsgate-%016llx.sock", (unsigned long long)k);
+	g->lock = open(LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (g->lock < 0 || flock(g->lock, LOCK_EX) < 0) {
+		int e = errno;
+		if (g->lock >= 0)
+			close(g->lock);
+		g->lock = -1;
+		return -e;
+	}
+	g->conn = connect_to(g->sock);
+	int r = g->conn >= 0 ? 0 : start(g, h, k); /* none, or a dead one's socket */
+	/* connected (or listening for the one we started): a daemon that
+	 * ends from now on sees us waiting */
+	close(g->lock);
+	g->lock = -1;
+	return r;
+}
+
+static int send_reg(int fd, const char *text, int passfd)
+{
+	struct iovec iov = { (void *)text, strlen(text) };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (passfd >= 0) {
+		m.msg_control = u.buf;
+		m.msg_controllen = sizeof u.buf;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &passfd, sizeof passfd);
+	}
+	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profile,
+		       bool complain, int logfd, const uint8_t digest[32], char *err,
+		       size_t errlen)
+{
+	char text[1024], hex[65], ans[256];
+	int r;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	snprintf(text, sizeof text, "cgroup=%s\nprofile=%s\ncomplain=%d\npolicy=%s\n", cgrel,
+		 profile, complain ? 1 : 0, hex);
+	if ((r = send_reg(g->conn, text, logfd)) < 0) {
+		snprintf(err, errlen, "fsgate registration: %s", strerror(-r));
+		return -1;
+	}
+	if (g->mnt >= 0) {
+		/* the fsgate we started reads this before it serves a request;
+		 * should it refuse, it ends, and the sandbox fails closed */
+		int m = g->mnt;
+		g->mnt = -1;
+		return m;
+	}
+	int mnt = -1;
+	struct iovec iov = { ans, sizeof ans - 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	ssize_t n = recvmsg(g->conn, &m, MSG_CMSG_CLOEXEC);
+	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&mnt, CMSG_DATA(cm), sizeof mnt);
+	ans[n > 0 ? n : 0] = '\0';
+	if (n <= 0 || strcmp(ans, "ok") != 0 || mnt < 0) {
+		snprintf(err, errlen, "fsgate refused the instance: %s",
+			 n > 0 ? ans : "no answer");
+		if (mnt >= 0)
+			close(mnt);
+		return -1;
+	}
+	struct ucred uc;
+	socklen_t ul = sizeof uc;
+	if (getsockopt(g->conn, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
+		g->pid = uc.pid;
+	return mnt;
+}
+
+void cg_fsgate_end(struct cg_fsgate *g)
+{
+	if (g->mnt >= 0)
+		close(g->mnt);
+	if (g->lock >= 0)
+		close(g->lock);
+	if (g->conn >= 0 && g->pid > 0) {
+		/* The daemon forgets us, and when we were its last instance
+		 * (and it does not linger) it ends before it lets go: wait for
+		 * that, briefly, so that nothing of ours outlives us. */
+		char c;
+		shutdown(g->conn, SHUT_WR);
+		struct pollfd p = { .fd = g->conn, .events = POLLIN };
+		if (poll(&p, 1, 2000) > 0 && recv(g->conn, &c, 1, MSG_DONTWAIT) < 0) {}
+	}
+	if (g->conn >= 0)
+		close(g->conn);
+	g->mnt = g->lock = g->conn = -1;
+}
