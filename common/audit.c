@@ -135,8 +135,8 @@ size_t audit_format(const struct audit_event *ev, uint64_t sec, unsigned msec,
 		putf(&o, " pid=%d", (int)ev->pid);
 	if (ev->comm)
 		put_untrusted(&o, "comm", ev->comm);
-	if (ev->capability >= 0)
-		putf(&o, " capability=%d", ev->capability);
+	if (ev->capability >= 0) /* lsm_audit.c's " capability=%d ": two spaces */
+		putf(&o, " capability=%d ", ev->capability);
 	if (ev->laddr)
 		putf(&o, " laddr=%s", ev->laddr);
 	if (ev->lport >= 0)

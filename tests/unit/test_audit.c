@@ -64,7 +64,7 @@ static void test_other_lines(void)
 	ev.capability = 13;
 	expect_line(&ev, "type=AVC msg=audit(1700000000.123:45): apparmor=\"AUDIT\" "
 		    "operation=\"capable\" class=\"cap\" profile=\"p\" pid=7 comm=\"ping\" "
-		    "capability=13 capname=\"net_raw\"");
+		    "capability=13  capname=\"net_raw\"");
 	audit_event_init(&ev);
 	ev.operation = "create";
 	ev.klass = "net";
