@@ -13,6 +13,7 @@ CPPFLAGS += -D_GNU_SOURCE -Icommon -I. $(shell pkg-config --cflags fuse3 2>/dev/
 LIBS_FUSE = $(shell pkg-config --libs fuse3 2>/dev/null || echo -lfuse3 -lpthread)
 LIBS_NET  = -lnftnl -lmnl -lseccomp
 LIBS_CAP  = -lcap-ng -lseccomp
+LIBS_BPF  = -lbpf
 
 B = build
 COMMON_SRC  = $(wildcard common/*.c)
@@ -49,12 +50,12 @@ $(B)/bin/netgate: $(call obj,netgate/main.c) $(B)/lib/libnetgate.a $(LIBCOMMON)
 
 $(B)/bin/capgate: $(call obj,capgate/main.c) $(B)/lib/libcapgate.a $(B)/lib/libnetgate.a $(B)/lib/libfsgate.a $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE) $(LIBS_BPF)
 
 # Unit tests: each tests/unit/test_X.c is one program linked with every library.
 $(B)/tests/%: tests/unit/%.c $(B)/lib/libcapgate.a $(B)/lib/libnetgate.a $(B)/lib/libfsgate.a $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $^ $(LIBS_NET) $(LIBS_CAP) $(LIBS_FUSE) $(LIBS_BPF)
 
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 

@@ -43,6 +43,7 @@
 #include "audit.h"
 #include "policy.h"
 #include "capgate/cg_apply.h"
+#include "capgate/cg_capaudit.h"
 #include "capgate/cg_cgroup.h"
 #include "capgate/cg_fsgate.h"
 #include "capgate/cg_nflog.h"
@@ -81,6 +82,7 @@ struct launch {
 	bool cg_made, attached;
 	struct audit_sink *audit;
 	struct cg_nflog *nflog; /* netgate's denials, or NULL */
+	struct cg_capaudit *capaudit; /* capability lines, or NULL */
 	struct mnl_socket *nl;  /* netgate's socket for the instance's life */
 	pid_t self;
 	pid_t fsgate, init;
@@ -772,11 +774,19 @@ static int supervise(struct launch *L, int sigfd)
 	S.attach_arg = L;
 	if (cg_super_init(&S) < 0)
 		msg("warning: seccomp notifications unavailable");
+	/* before the program may exec (netgate_done() below lets it) */
+	struct cg_capaudit_how ch = { .cgroot = L->cgroot, .inst = L->inst, .base = L->pr,
+				      .complain = L->o.complain, .audit = L->audit };
+	int cr = cg_capaudit_open(&L->capaudit, &ch);
+	if (cr < 0 && getenv("CAPGATE_DEBUG"))
+		fprintf(stderr, "capgate: no capability lines: %s\n", strerror(-cr));
+	cg_capaudit_chain(L->capaudit, &S.attach, &S.attach_arg);
+	mark("capability lines set up");
 	/* who_is() compares with /proc/<pid>/cgroup's "0::/capgate/<id>". */
 	memmove(S.inst, S.inst + 1, strlen(S.inst));
 	int status = EXIT_LAUNCH;
 	for (;;) {
-		struct pollfd p[7] = {
+		struct pollfd p[8] = {
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = L->init_pidfd, .events = POLLIN },
 			{ .fd = L->sock[0], .events = POLLIN },
@@ -784,8 +794,9 @@ static int supervise(struct launch *L, int sigfd)
 			{ .fd = L->fsgate_pidfd, .events = POLLIN },
 			{ .fd = L->nflog ? cg_nflog_fd(L->nflog) : -1, .events = POLLIN },
 			{ .fd = L->att_fd, .events = POLLIN },
+			{ .fd = cg_capaudit_fd(L->capaudit), .events = POLLIN },
 		};
-		if (poll(p, 7, -1) < 0) {
+		if (poll(p, 8, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -798,6 +809,8 @@ static int supervise(struct launch *L, int sigfd)
 			cg_super_handle(&S);
 		if (p[5].revents & POLLIN)
 			cg_nflog_read(L->nflog, L->audit, ours, &S);
+		if (p[7].revents & POLLIN)
+			cg_capaudit_drain(L->capaudit);
 		if (p[3].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			close(S.listener);
 			S.listener = -1;
@@ -905,6 +918,7 @@ static void cleanup(struct launch *L)
 	}
 	if (L->nflog) /* last lines; the socket goes in release_netlink() */
 		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr);
+	cg_capaudit_close(L->capaudit); /* with its last lines */
 	if (L->audit)
 		audit_sink_close(L->audit);
 	policy_free(L->pol);
