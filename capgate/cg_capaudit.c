@@ -31,13 +31,24 @@
 
 #include "capgate/cg_capaudit.h"
 
+#define STACK_DEPTH 8
+
 /* What the program writes for one check. */
 struct cap_event {
 	uint32_t tgid, uid;
 	uint64_t cgid;
 	int32_t cap, ret;
 	char comm[16];
+	int32_t nstack; /* bytes of stack[], or -errno (tracepoint only) */
+	uint32_t pad;
+	uint64_t stack[STACK_DEPTH]; /* return addresses, innermost first */
 };
+
+/* fexit sends no stack */
+static uint32_t event_size(bool fexit)
+{
+	return fexit ? offsetof(struct cap_event, nstack) : sizeof(struct cap_event);
+}
 
 #define CAP_OPT_NOAUDIT (1 << 1) /* include/linux/security.h */
 #define RINGBUF_SIZE (64 * 1024)
@@ -50,17 +61,29 @@ struct cg_entry {
 	uint64_t last[64]; /* CLOCK_MONOTONIC ns of the last line, per capability */
 };
 
-/* What the kernel's BTF says, cached per boot (cache_path()): reading
- * vmlinux BTF costs ~6 ms. */
+/* Kernel functions that only make silent (CAP_OPT_NOAUDIT) checks: the
+ * tracepoint does not say, its callers do (kernel/capability.c;
+ * security/commoncap.c's cap_vm_enough_memory, often inlined into
+ * security_vm_enough_memory_mm). */
+static const char *const noaudit_fns[] = {
+	"ns_capable_noaudit", "has_ns_capability_noaudit", "has_capability_noaudit",
+	"cap_vm_enough_memory", "security_vm_enough_memory_mm",
+};
+#define NNOAUDIT (sizeof noaudit_fns / sizeof noaudit_fns[0])
+
+/* What the kernel's files say, cached per boot (cache_path()): reading
+ * vmlinux BTF costs ~6 ms, /proc/kallsyms ~25 ms. */
 #define KINFO_MAGIC 0x63617061756431ull /* "capaud1" */
 struct kinfo {
 	uint64_t magic;
-	int32_t btf_id; /* cap_capable's, or -errno */
-	uint32_t pad;
+	int32_t btf_id;                /* cap_capable's, or -errno */
+	uint32_t nsyms;                /* noaudit_fns found */
+	uint64_t noaudit[NNOAUDIT][2]; /* their [start, end), 0 when missing */
 };
 
 struct cg_capaudit {
 	int cg_map, mask_map, rb_map, prog, link;
+	bool fexit;         /* else the tracepoint: NOAUDIT known from the stack */
 	struct kinfo ki;
 	struct ring_buffer *rb;
 	struct audit_sink *audit;
@@ -179,23 +202,27 @@ static void call(struct prog *p, int fn)
 }
 
 /* fexit's context is the arguments as u64s, then the return value:
- * cap_capable(cred, ns, cap, opts) -> ret. int values are read as the low
- * 32 bits (the upper half of a saved register is not defined). */
+ * cap_capable(cred, ns, cap, opts) -> ret. The tracepoint's (raw) is its
+ * arguments: (cred, target_ns, capable_ns, cap, ret). int values are read
+ * as the low 32 bits (the upper half of a saved register is not defined). */
 enum { FEXIT_CAP = 2 * 8, FEXIT_OPTS = 3 * 8, FEXIT_RET = 4 * 8 };
+enum { TP_CAP = 3 * 8, TP_RET = 4 * 8 };
 
-static int build(struct prog *p, int cg_map, int mask_map, int rb_map)
+static int build(struct prog *p, bool fexit, int cg_map, int mask_map, int rb_map)
 {
 	memset(p, 0, sizeof *p);
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0);
-	/* the kernel's silent probes (cap_vm_enough_memory's sys_admin on
-	 * every private writable mapping...) never get a line, as under
-	 * AppArmor */
-	emit(p, BPF_LDX | BPF_MEM | BPF_DW, R2, R6, FEXIT_OPTS, 0);
-	jump(p, BPF_JMP32 | BPF_JSET | BPF_K, R2, CAP_OPT_NOAUDIT, L_OUT);
-	emit(p, BPF_LDX | BPF_MEM | BPF_DW, R7, R6, FEXIT_CAP, 0);
+	if (fexit) {
+		/* the kernel's silent probes (cap_vm_enough_memory's sys_admin
+		 * on every private writable mapping...) never get a line, as
+		 * under AppArmor */
+		emit(p, BPF_LDX | BPF_MEM | BPF_DW, R2, R6, FEXIT_OPTS, 0);
+		jump(p, BPF_JMP32 | BPF_JSET | BPF_K, R2, CAP_OPT_NOAUDIT, L_OUT);
+	}
+	emit(p, BPF_LDX | BPF_MEM | BPF_DW, R7, R6, fexit ? FEXIT_CAP : TP_CAP, 0);
 	emit(p, BPF_ALU | BPF_MOV | BPF_X, R7, R7, 0, 0); /* zero-extends */
 	jump(p, BPF_JMP32 | BPF_JGT | BPF_K, R7, 63, L_OUT);
-	emit(p, BPF_LDX | BPF_MEM | BPF_DW, R8, R6, FEXIT_RET, 0);
+	emit(p, BPF_LDX | BPF_MEM | BPF_DW, R8, R6, fexit ? FEXIT_RET : TP_RET, 0);
 	emit(p, BPF_ALU | BPF_MOV | BPF_X, R8, R8, 0, 0);
 	/* only the instance's tasks (labels included, <id>.ux not) */
 	ld_map(p, R1, cg_map);
@@ -223,7 +250,7 @@ static int build(struct prog *p, int cg_map, int mask_map, int rb_map)
 	/* the event (dropped when the buffer is full) */
 	here(p, L_RECORD);
 	ld_map(p, R1, rb_map);
-	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, sizeof(struct cap_event));
+	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, event_size(fexit));
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R3, 0, 0, 0);
 	call(p, BPF_FUNC_ringbuf_reserve);
 	jump(p, BPF_JMP | BPF_JEQ | BPF_K, R0, 0, L_OUT);
@@ -241,6 +268,16 @@ static int build(struct prog *p, int cg_map, int mask_map, int rb_map)
 	emit(p, BPF_ALU64 | BPF_ADD | BPF_K, R1, 0, 0, offsetof(struct cap_event, comm));
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, sizeof(((struct cap_event *)0)->comm));
 	call(p, BPF_FUNC_get_current_comm);
+	if (!fexit) {
+		/* the callers, for the NOAUDIT test in userspace */
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R1, R6, 0, 0);
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R2, R9, 0, 0);
+		emit(p, BPF_ALU64 | BPF_ADD | BPF_K, R2, 0, 0, offsetof(struct cap_event, stack));
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R3, 0, 0, sizeof(((struct cap_event *)0)->stack));
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R4, 0, 0, 0);
+		call(p, BPF_FUNC_get_stack);
+		emit(p, BPF_STX | BPF_MEM | BPF_W, R9, R0, offsetof(struct cap_event, nstack), 0);
+	}
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R1, R9, 0, 0);
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, 0);
 	call(p, BPF_FUNC_ringbuf_submit);
@@ -261,6 +298,37 @@ static int cap_capable_btf_id(void)
 	int id = btf__find_by_name_kind(btf, "cap_capable", BTF_KIND_FUNC);
 	btf__free(btf);
 	return id < 0 ? -ENOENT : id;
+}
+
+/* The noaudit functions' address ranges: a symbol ends where the next
+ * address in /proc/kallsyms (sorted, for the kernel's own text) begins.
+ * Zeros (kptr_restrict) count as missing. */
+static void read_syms(struct kinfo *ki)
+{
+	FILE *f = fopen("/proc/kallsyms", "re");
+	if (!f)
+		return;
+	char line[512], type, name[256];
+	unsigned long long a;
+	int open_at = -1;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "%llx %c %255s", &a, &type, name) != 3)
+			continue;
+		if (open_at >= 0 && a > ki->noaudit[open_at][0]) {
+			ki->noaudit[open_at][1] = a;
+			open_at = -1;
+			ki->nsyms++;
+		}
+		for (size_t i = 0; i < NNOAUDIT && open_at < 0; i++)
+			if (a && !ki->noaudit[i][0] && strcmp(name, noaudit_fns[i]) == 0) {
+				ki->noaudit[i][0] = a;
+				open_at = (int)i;
+			}
+	}
+	fclose(f);
+	for (size_t i = 0; i < NNOAUDIT; i++)
+		if (!ki->noaudit[i][1])
+			ki->noaudit[i][0] = 0;
 }
 
 /* Root's cache directory (also the compiled policy's); /run is emptied at
@@ -296,6 +364,7 @@ static void load_kinfo(struct kinfo *ki)
 	memset(ki, 0, sizeof *ki);
 	ki->magic = KINFO_MAGIC;
 	ki->btf_id = cap_capable_btf_id();
+	read_syms(ki);
 	if (!cache)
 		return;
 	/* best effort; a whole file or none (rename) */
@@ -332,7 +401,7 @@ static int attach_fexit(struct cg_capaudit *ca)
 	int id = ca->ki.btf_id;
 	if (id < 0)
 		return id;
-	int r = build(&p, ca->cg_map, ca->mask_map, ca->rb_map);
+	int r = build(&p, true, ca->cg_map, ca->mask_map, ca->rb_map);
 	if (r < 0)
 		return r;
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT,
@@ -343,7 +412,26 @@ static int attach_fexit(struct cg_capaudit *ca)
 	ca->link = bpf_link_create(ca->prog, 0, BPF_TRACE_FEXIT, NULL);
 	if (ca->link < 0)
 		return -errno;
+	ca->fexit = true;
 	return 0;
+}
+
+/* The fallback: the capability:cap_capable tracepoint (Linux 6.14), for
+ * kernels that refuse tracing programs but not raw tracepoints. */
+static int attach_tracepoint(struct cg_capaudit *ca)
+{
+	struct prog p;
+	if (ca->ki.nsyms == 0)
+		return -EOPNOTSUPP; /* silent checks could not be told apart */
+	int r = build(&p, false, ca->cg_map, ca->mask_map, ca->rb_map);
+	if (r < 0)
+		return r;
+	ca->prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "capgate_cap", "GPL", p.v,
+				 p.n, NULL);
+	if (ca->prog < 0)
+		return -errno;
+	ca->link = bpf_raw_tracepoint_open("cap_capable", ca->prog);
+	return ca->link < 0 ? -errno : 0;
 }
 
 /* The instance's own cgroup: the program's anchor, and entry 0. */
@@ -386,10 +474,12 @@ int cg_capaudit_open(struct cg_capaudit **out, const struct cg_capaudit_how *h)
 	int r = make_maps(ca);
 	if (r == 0)
 		r = add_instance(ca, h->inst, h->base);
-	if (r == 0) {
-		r = attach_fexit(ca);
-		if (r == -ENOENT)
-			r = -EOPNOTSUPP; /* no BTF here */
+	if (r == 0 && attach_fexit(ca) < 0) {
+		close_fd(&ca->link);
+		close_fd(&ca->prog);
+		r = attach_tracepoint(ca);
+		if (r == -ENOENT || r == -EINVAL)
+			r = -EOPNOTSUPP; /* no such tracepoint either */
 	}
 	if (r < 0) {
 		cg_capaudit_close(ca);
@@ -452,17 +542,33 @@ static struct cg_entry *entry_of(struct cg_capaudit *ca, uint64_t cgid)
 	return &ca->cgs[0]; /* not a label we made: the instance's profile */
 }
 
+/* Tracepoint only: was the check a silent one? Its maker is among the
+ * innermost callers (cap_capable <- security_capable <- maker). */
+static bool silent(const struct cg_capaudit *ca, const struct cap_event *e)
+{
+	if (e->nstack <= 0)
+		return true; /* cannot tell: say nothing rather than lie */
+	size_t n = (size_t)e->nstack / sizeof e->stack[0];
+	for (size_t i = 0; i < n && i < STACK_DEPTH; i++)
+		for (size_t j = 0; j < NNOAUDIT; j++)
+			if (e->stack[i] > ca->ki.noaudit[j][0] &&
+			    e->stack[i] <= ca->ki.noaudit[j][1])
+				return true;
+	return false;
+}
+
 static int sample(void *ctx, void *data, size_t size)
 {
 	struct cg_capaudit *ca = ctx;
 	struct cap_event e;
-	if (size < sizeof e || ca->ncgs == 0)
+	if (size < event_size(ca->fexit) || ca->ncgs == 0)
 		return 0;
-	memcpy(&e, data, sizeof e);
+	memset(&e, 0, sizeof e);
+	memcpy(&e, data, event_size(ca->fexit));
 	e.comm[sizeof e.comm - 1] = '\0';
 	struct cg_entry *ent = entry_of(ca, e.cgid);
 	int kind = cg_capaudit_kind(ent->pr, ca->complain, e.cap, e.ret, e.uid);
-	if (kind < 0)
+	if (kind < 0 || (!ca->fexit && silent(ca, &e)))
 		return 0;
 	/* AppArmor's duplicate elimination: one line per profile and
 	 * capability per second (audit_caps(), AUDIT_CACHE_TIMEOUT_NS). */

@@ -13,8 +13,12 @@
  * capability the caller's profile audits (or, in complain mode, lacks).
  * The launcher decides each line with cg_capaudit_kind() and writes it.
  *
- * Needs BTF and fexit (Linux 5.5 and later, CONFIG_DEBUG_INFO_BTF): without
- * them cg_capaudit_open() fails and the sandbox runs without these lines.
+ * Needs BTF and fexit (Linux 5.5 and later, CONFIG_DEBUG_INFO_BTF). Where
+ * the kernel refuses tracing programs (a BPF LSM policy, as on some
+ * hosted VMs), the capability:cap_capable tracepoint (Linux 6.14) stands
+ * in: it lacks cap_capable()'s opts, so silent checks are told by the
+ * kernel functions that made them (cg_capaudit.c). Without either,
+ * cg_capaudit_open() fails and the sandbox runs without these lines.
  */
 #ifndef CAPGATE_CG_CAPAUDIT_H
 #define CAPGATE_CG_CAPAUDIT_H
