@@ -228,6 +228,8 @@ int fsg_serve_start(struct fsg *fs, int mntfd);
 
 /* ---- loop.c ---- */
 int fsg_loop(struct fsg *fs, unsigned nthreads);
+/* FSGATE_STATS=1: requests per opcode, on stderr (at the end). */
+void fsg_dump_counts(void);
 
 /* ---- ops_*.c ---- */
 void fsg_ops_entry(struct fuse_lowlevel_ops *ops);

@@ -155,8 +155,10 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
  * counter touched on the request path). */
 static bool count_ops;
 static unsigned long op_count[64];
-static void dump_counts(void)
+void fsg_dump_counts(void)
 {
+	if (!count_ops)
+		return;
 	for (int i = 0; i < 64; i++)
 		if (op_count[i])
 			fprintf(stderr, "op %d: %lu\n", i, op_count[i]);
@@ -239,8 +241,7 @@ int fsg_loop(struct fsg *fs, unsigned nthreads)
 	for (unsigned i = 0; i < pl.n; i++)
 		pthread_join(pl.tids[i], NULL);
 	free(pl.tids);
-	if (count_ops)
-		dump_counts();
+	fsg_dump_counts();
 	sem_destroy(&pl.done);
 	return 0;
 }

@@ -380,6 +380,7 @@ static bool try_end(struct ctl *k)
 		unlink(k->fs->o.serve);
 	close(k->lfd);
 	leave_cgroup(k->fs);
+	fsg_dump_counts();
 	_exit(0); /* the lock goes with us; the mount with its last clone */
 }
 
