@@ -150,8 +150,12 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	fi->fh = (uint64_t)fd;
 	set_cache_flags(fs, n, &st, fi);
 	fsg_note_open(fs, n, fi->flags, 1);
-	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
-	    !fs->o.no_push) {
+	/* Pushed only when the kernel drops what it has: with keep_cache
+	 * its pages are still the file's (missing ones are READ), and a
+	 * warm cache (a shared fsgate's next program, the next compile's
+	 * headers) needs no copy. */
+	if (!fi->keep_cache && !fi->direct_io && !fsg_open_writes(fi->flags) &&
+	    !(fi->flags & O_TRUNC) && !fs->o.no_push) {
 		if (push_small(fs, n, fd, &st))
 			fi->keep_cache = 1;
 	}
