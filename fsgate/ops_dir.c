@@ -1,7 +1,8 @@
 /* ops_dir.c: directory listing. Opening a directory (to list it, or for
  * fchdir/openat) asks for r on "dir/", as AppArmor does. readdirplus
  * returns entries with attributes so `find` and `ls -l` skip a lookup per
- * name; each such entry is a lookup the kernel will forget later. */
+ * name; each such entry is a lookup the kernel will forget later. The
+ * kernel caches listings while a directory stays unchanged. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,17 @@ static int do_opendir(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	}
 	fd = -1; /* owned by d->dp */
 	fi->fh = (uint64_t)(uintptr_t)d;
+	/* The kernel keeps listings (cache_readdir) while the directory is
+	 * as we last saw it: its own changes through us reset them, and one
+	 * made beside us (a new mtime) drops them here (no keep_cache). The
+	 * listing was decided (r on dir/) at this open either way. */
+	fi->cache_readdir = 1;
+	pthread_mutex_lock(&fs->mu);
+	fi->keep_cache = n->open_mtime.tv_sec == st.st_mtim.tv_sec &&
+			 n->open_mtime.tv_nsec == st.st_mtim.tv_nsec && n->open_size == st.st_size;
+	n->open_mtime = st.st_mtim;
+	n->open_size = st.st_size;
+	pthread_mutex_unlock(&fs->mu);
 	d = NULL;
 	r = 0;
 out:

@@ -202,3 +202,17 @@ EOF
 	# every one of them still opens (reopened by handle)
 	cat "$M"/many/f00001* >/dev/null
 }
+
+@test "mirror: a listing the kernel keeps follows changes, beside the mount and through it" {
+	mkdir "$S/d" && touch "$S/d/a"
+	[ "$(ls "$M/d" | tr '\n' ' ')" = "a " ]
+	[ "$(ls "$M/d" | tr '\n' ' ')" = "a " ]      # from the kernel's cache
+	touch "$S/d/c"                                 # beside it: a new mtime
+	[ "$(ls "$M/d" | tr '\n' ' ')" = "a c " ]
+	rm "$S/d/a"
+	[ "$(ls "$M/d" | tr '\n' ' ')" = "c " ]
+	touch "$M/d/b"                                 # through the mount
+	[ "$(ls "$M/d" | tr '\n' ' ')" = "b c " ]
+	touch "$S/r"                                   # the root's listing too
+	ls "$M" | grep -qx r
+}
