@@ -78,6 +78,9 @@ struct fsg_node {
 	/* keep_cache: the size and mtime seen at the last open */
 	struct timespec open_mtime;
 	off_t open_size;
+	/* the version (mtime, size) last pushed into the page cache */
+	struct timespec push_mtime;
+	off_t push_size;
 	/* files open for writing (or being truncated) through this node, and
 	 * a push of its content in progress: the two exclude each other */
 	unsigned writers;

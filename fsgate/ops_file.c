@@ -108,10 +108,25 @@ static bool push_small(struct fsg *fs, struct fsg_node *n, int fd, const struct 
 		bv.buf[0].pos = 0;
 		r = fuse_lowlevel_notify_store(fs->se, (fuse_ino_t)(uintptr_t)n, 0, &bv,
 					       FUSE_BUF_SPLICE_MOVE);
+		if (r == 0) {
+			pthread_mutex_lock(&fs->mu);
+			n->push_mtime = st->st_mtim;
+			n->push_size = st->st_size;
+			pthread_mutex_unlock(&fs->mu);
+		}
 		fsg_push_mark(fs, n, -1);
 	}
 	pthread_mutex_unlock(&one);
 	return r == 0;
+}
+
+/* Was this version of n (st) pushed already? */
+static bool pushed(struct fsg *fs, struct fsg_node *n, const struct stat *st)
+{
+	pthread_mutex_lock(&fs->mu);
+	bool same = same_time(&n->push_mtime, &st->st_mtim) && n->push_size == st->st_size;
+	pthread_mutex_unlock(&fs->mu);
+	return same;
 }
 
 static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
@@ -150,12 +165,13 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	fi->fh = (uint64_t)fd;
 	set_cache_flags(fs, n, &st, fi);
 	fsg_note_open(fs, n, fi->flags, 1);
-	/* Pushed only when the kernel drops what it has: with keep_cache
-	 * its pages are still the file's (missing ones are READ), and a
-	 * warm cache (a shared fsgate's next program, the next compile's
-	 * headers) needs no copy. */
-	if (!fi->keep_cache && !fi->direct_io && !fsg_open_writes(fi->flags) &&
-	    !(fi->flags & O_TRUNC) && !fs->o.no_push) {
+	/* Not again when this very version was pushed and the kernel keeps
+	 * its pages (keep_cache): a warm cache (a shared fsgate's next
+	 * program, the next compile's headers) needs no copy. A file just
+	 * written through us is pushed: written pages of a partial page are
+	 * not readable from the cache. */
+	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
+	    !fs->o.no_push && !(fi->keep_cache && pushed(fs, n, &st))) {
 		if (push_small(fs, n, fd, &st))
 			fi->keep_cache = 1;
 	}
