@@ -249,6 +249,11 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	 * mtime did not change): auto_inval_data would drop the pages our own
 	 * writes left, since the kernel stamps its own mtime on them. */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+	/* The kernel clears setuid/setgid on write, truncate and chown in
+	 * the caller's context, with the caller's CAP_FSETID, exactly as
+	 * natively. With HANDLE_KILLPRIV (libfuse's default) that is left
+	 * to us, and our own (root) truncate would keep them. */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	fs->o.no_push = getenv("FSGATE_NO_PUSH") != NULL; /* for measurements */
 	if (getenv("FSGATE_NO_READDIRPLUS")) /* for measurements */
 		conn->want &= ~(FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);

@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
+#include "sysfile.h"
 #include "fsg.h"
 
 #define O_FMODE_EXEC 0x20 /* __FMODE_EXEC: the kernel's exec open */
@@ -120,6 +123,30 @@ static bool push_small(struct fsg *fs, struct fsg_node *n, int fd, const struct 
 	return r == 0;
 }
 
+/* Does the caller hold CAP_FSETID (/proc/<pid>/status)? No when unknown. */
+static bool caller_fsetid(pid_t pid)
+{
+	char p[64], text[4096];
+	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
+	if (pid <= 0 || read_small_file(p, text, sizeof text) < 0)
+		return false;
+	const char *e = strstr(text, "\nCapEff:\t");
+	unsigned long long caps = 0;
+	return e && sscanf(e + 9, "%llx", &caps) == 1 && (caps & (1ull << CAP_FSETID));
+}
+
+/* open(O_TRUNC) clears setuid, and setgid with group exec, unless the
+ * caller holds CAP_FSETID, as truncate does natively (the kernel's own
+ * check is skipped for an atomic O_TRUNC; our root open would keep them). */
+static void kill_suid_on_trunc(int fd, const struct stat *st, pid_t pid)
+{
+	mode_t kill = st->st_mode & S_ISUID;
+	if ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+		kill |= S_ISGID;
+	if (S_ISREG(st->st_mode) && kill && !caller_fsetid(pid))
+		if (fchmod(fd, st->st_mode & 07777 & ~kill) < 0) {}
+}
+
 /* Was this version of n (st) pushed already? */
 static bool pushed(struct fsg *fs, struct fsg_node *n, const struct stat *st)
 {
@@ -163,6 +190,8 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		goto out;
 	}
 	fi->fh = (uint64_t)fd;
+	if (fi->flags & O_TRUNC)
+		kill_suid_on_trunc(fd, &st, c.pid);
 	set_cache_flags(fs, n, &st, fi);
 	fsg_note_open(fs, n, fi->flags, 1);
 	/* Not again when this very version was pushed and the kernel keeps

@@ -443,3 +443,20 @@ EOF
 	python3 -c "import os; os.close(os.open('$M/r/late', os.O_RDONLY | os.O_CREAT))"
 	! grep -q "name=\"$S/r/late\"" "$T/log" || false
 }
+
+@test "fsgate: writing, truncating and O_TRUNC clear setuid and setgid as natively (unless CAP_FSETID)" {
+	start_fsgate
+	local f="$S/w/suid" how
+	for how in "echo more >>'$M/w/suid'" "truncate -s 1 '$M/w/suid'" ": >'$M/w/suid'"; do
+		echo hi >"$f" && chown $NOBODY:$NOBODY "$f" && chmod 6775 "$f"
+		sleep 1.1 # the kernel's attribute cache: the mode it knows is the new one
+		as_nobody sh -c "$how"
+		[ "$(stat -c %a "$f")" = 775 ] || { echo "$how kept $(stat -c %a "$f")"; false; }
+	done
+	# root holds CAP_FSETID: its truncation keeps them, as natively
+	chmod 6775 "$f"
+	sleep 1.1
+	: >"$M/w/suid"
+	truncate -s 2 "$M/w/suid"
+	[ "$(stat -c %a "$f")" = 6775 ]
+}
