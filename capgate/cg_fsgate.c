@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/sched.h>
 
 #include "capgate/cg_cgroup.h"
 #include "capgate/cg_fsgate.h"
@@ -134,30 +135,43 @@ static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uin
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return -errno;
+	char cg[64];
+	snprintf(cg, sizeof cg, "%s/fsgate-%016llx", CG_DIR, (unsigned long long)k);
+	cg_mkdir(h->cgroot, CG_DIR);
+	cg_mkdir(h->cgroot, cg);
+	char cgpath[PATH_MAX + 64];
+	snprintf(cgpath, sizeof cgpath, "%s/%s", h->cgroot, cg);
+	int cgfd = open(cgpath, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
 		close(pp[0]);
 		close(pp[1]);
+		if (cgfd >= 0)
+			close(cgfd);
 		return -e;
 	}
 	if (pid == 0) {
-		pid_t d = fork();
+		/* born in its cgroup (no migration), else moved there */
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .cgroup = (uint64_t)cgfd,
+					 .exit_signal = SIGCHLD };
+		pid_t d = cgfd >= 0 ? (pid_t)syscall(SYS_clone3, &ca, sizeof ca) : -1;
+		bool placed = d >= 0;
+		if (d < 0)
+			d = fork();
 		if (d != 0) {
 			if (write(pp[1], &d, sizeof d) != sizeof d) {}
 			_exit(0);
 		}
+		if (!placed)
+			cg_move(h->cgroot, cg, getpid());
 		setsid();
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (int s = 1; s < NSIG; s++)
 			signal(s, SIG_DFL);
-		char cg[64], num[4][16], linger[32], inst[PATH_MAX + 16];
-		snprintf(cg, sizeof cg, "%s/fsgate-%016llx", CG_DIR, (unsigned long long)k);
-		cg_mkdir(h->cgroot, CG_DIR);
-		if (cg_mkdir(h->cgroot, cg) == 0)
-			cg_move(h->cgroot, cg, getpid());
+		char num[4][16], linger[32], inst[PATH_MAX + 16];
 		if (chdir("/") < 0)
 			_exit(1);
 		for (int i = 0; i < 4; i++) {
@@ -184,6 +198,8 @@ static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uin
 		_exit(127);
 	}
 	close(pp[1]);
+	if (cgfd >= 0)
+		close(cgfd);
 	pid_t d = -1;
 	if (read(pp[0], &d, sizeof d) != sizeof d)
 		d = -ECHILD;
@@ -243,8 +259,11 @@ int cg_fsgate_begin(struct cg_fsgate *g, const struct cg_fsgate_how *h)
 	uint64_t k = key(h);
 	g->conn = g->mnt = -1;
 	g->pid = 0;
+	g->unconfirmed = false;
 	mkdir(RUN_DIR, 0700);
 	snprintf(g->sock, sizeof g->sock, RUN_DIR "/fsgate-%016llx.sock", (unsigned long long)k);
+	snprintf(g->key, sizeof g->key, "%016llx", (unsigned long long)k);
+	snprintf(g->cgroot, sizeof g->cgroot, "%s", h->cgroot);
 	g->lock = open(LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (g->lock < 0 || flock(g->lock, LOCK_EX) < 0) {
 		int e = errno;
@@ -297,10 +316,12 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
 		return -1;
 	}
 	if (g->mnt >= 0) {
-		/* the fsgate we started reads this before it serves a request;
-		 * should it refuse, it ends, and the sandbox fails closed */
+		/* the fsgate we started reads this before it serves a request
+		 * (and refuses everything to the instance if it refuses it);
+		 * its answer is read by cg_fsgate_confirm() */
 		int m = g->mnt;
 		g->mnt = -1;
+		g->unconfirmed = true;
 		return m;
 	}
 	int mnt = -1;
@@ -330,6 +351,37 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
 	return mnt;
 }
 
+int cg_fsgate_confirm(struct cg_fsgate *g, char *err, size_t errlen)
+{
+	char ans[256];
+	if (!g->unconfirmed)
+		return 0;
+	g->unconfirmed = false;
+	struct pollfd p = { .fd = g->conn, .events = POLLIN };
+	ssize_t n = poll(&p, 1, 10000) == 1 ? recv(g->conn, ans, sizeof ans - 1, 0) : -1;
+	ans[n > 0 ? n : 0] = '\0';
+	if (n > 0 && strcmp(ans, "ok") == 0)
+		return 0;
+	snprintf(err, errlen, "fsgate refused the instance: %s", n > 0 ? ans : "no answer");
+	return -1;
+}
+
+/* The daemon said "bye": once it is gone, its cgroup goes too. */
+static void remove_cgroup(struct cg_fsgate *g)
+{
+	char p[PATH_MAX + 96];
+	int pfd = (int)syscall(SYS_pidfd_open, g->pid, 0);
+	struct pollfd q = { .fd = pfd, .events = POLLIN };
+	if (pfd >= 0) {
+		poll(&q, 1, 2000);
+		close(pfd);
+	}
+	snprintf(p, sizeof p, "%s/%s/fsgate-%s", g->cgroot, CG_DIR, g->key);
+	rmdir(p);
+	snprintf(p, sizeof p, "%s/%s", g->cgroot, CG_DIR);
+	rmdir(p); /* EBUSY while instances live */
+}
+
 void cg_fsgate_end(struct cg_fsgate *g)
 {
 	if (g->mnt >= 0)
@@ -340,10 +392,12 @@ void cg_fsgate_end(struct cg_fsgate *g)
 		/* The daemon forgets us, and when we were its last instance
 		 * (and it does not linger) it ends before it lets go: wait for
 		 * that, briefly, so that nothing of ours outlives us. */
-		char c;
+		char bye[8] = "";
 		shutdown(g->conn, SHUT_WR);
 		struct pollfd p = { .fd = g->conn, .events = POLLIN };
-		if (poll(&p, 1, 2000) > 0 && recv(g->conn, &c, 1, MSG_DONTWAIT) < 0) {}
+		if (poll(&p, 1, 2000) > 0 && recv(g->conn, bye, sizeof bye - 1, MSG_DONTWAIT) > 0 &&
+		    strcmp(bye, "bye") == 0)
+			remove_cgroup(g);
 	}
 	if (g->conn >= 0)
 		close(g->conn);

@@ -28,7 +28,10 @@ struct cg_fsgate {
 	int conn;  /* the registration connection: the instance's life */
 	int mnt;   /* the mount, when we started the daemon; else -1 */
 	pid_t pid; /* the daemon */
+	bool unconfirmed; /* registered with a daemon we started: answer unread */
 	char sock[96]; /* fits a sockaddr_un */
+	char key[20];
+	char cgroot[4096];
 };
 
 struct cg_fsgate_how {
@@ -48,6 +51,10 @@ int cg_fsgate_begin(struct cg_fsgate *g, const struct cg_fsgate_how *h);
 int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profile,
 		       bool complain, int logfd, const uint8_t digest[32], char *err,
 		       size_t errlen);
+
+/* The answer of a daemon we started, read before the program runs: 0,
+ * or -1 with `err` filled (it refused the instance). */
+int cg_fsgate_confirm(struct cg_fsgate *g, char *err, size_t errlen);
 
 void cg_fsgate_end(struct cg_fsgate *g);
 

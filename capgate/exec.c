@@ -436,6 +436,11 @@ static int netgate_done(struct launch *L)
 		return -1;
 	}
 	L->attached = L->attaching;
+	char err[300];
+	if (cg_fsgate_confirm(&L->shared, err, sizeof err) < 0) {
+		msg("%s", err);
+		return -1;
+	}
 	if (write(L->go[1], "g", 1) != 1)
 		return -1;
 	close(L->go[1]);

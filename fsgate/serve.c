@@ -184,7 +184,7 @@ static const char *enroll(struct ctl *k, struct conn *cn, const char *msg, int l
 	return NULL;
 }
 
-static bool try_end(struct ctl *k);
+static bool try_end(struct ctl *k, struct conn *waiting);
 
 static void drop(struct ctl *k, struct conn *cn)
 {
@@ -201,7 +201,7 @@ static void drop(struct ctl *k, struct conn *cn)
 		/* Without --linger, end while the last launcher still waits
 		 * on its connection: when it returns, nothing of ours is left. */
 		if (k->nlive == 0 && open == 1 && k->fs->o.linger <= 0)
-			try_end(k);
+			try_end(k, cn);
 	}
 	close(cn->fd);
 	cn->fd = -1;
@@ -360,8 +360,11 @@ static void leave_cgroup(struct fsg *fs)
 	rmdir(p); /* fails while instances live: theirs to remove */
 }
 
-/* No launcher for --linger seconds: end, unless one is connecting. */
-static bool try_end(struct ctl *k)
+/* No launcher for --linger seconds: end, unless one is connecting. The
+ * last launcher, when it waits (`waiting`), is told "bye" and removes our
+ * cgroup once we are gone: leaving it ourselves would cost a cgroup
+ * migration (an RCU grace period) on its way out. */
+static bool try_end(struct ctl *k, struct conn *waiting)
 {
 	char lock[PATH_MAX];
 	const char *slash = strrchr(k->fs->o.serve, '/');
@@ -379,7 +382,10 @@ static bool try_end(struct ctl *k)
 	if (!k->draining) /* else the socket may be a newer fsgate's */
 		unlink(k->fs->o.serve);
 	close(k->lfd);
-	leave_cgroup(k->fs);
+	if (waiting)
+		reply(waiting->fd, "bye", -1);
+	else
+		leave_cgroup(k->fs);
 	fsg_dump_counts();
 	_exit(0); /* the lock goes with us; the mount with its last clone */
 }
@@ -409,7 +415,7 @@ static void *ctl_main(void *arg)
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && idle && now() >= k->idle_since + k->fs->o.linger) {
-			if (!try_end(k))
+			if (!try_end(k, NULL))
 				continue;
 		}
 		if (r > 0 && (p[0].revents & POLLIN))
