@@ -133,6 +133,10 @@ static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uin
 		   const int fds[4])
 {
 	int pp[2];
+	/* it runs in / : relative names (capgate exec --policy policies) are ours */
+	char pol[PATH_MAX], bin[PATH_MAX];
+	if (!realpath(h->policy, pol) || !realpath(h->fsgate, bin))
+		return -errno;
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return -errno;
 	char cg[64];
@@ -191,7 +195,7 @@ static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uin
 			if (!getenv("CAPGATE_DEBUG"))
 				dup2(null, 2);
 		}
-		execl(h->fsgate, h->fsgate, "--serve", g->sock, "--policy", h->policy,
+		execl(bin, bin, "--serve", g->sock, "--policy", pol,
 		      "--cache", h->cache, "--instances", inst, "--linger", linger,
 		      "--fuse-fd", num[0], "--mount-fd", num[1], "--listen-fd", num[2],
 		      "--first-fd", num[3], (char *)NULL);

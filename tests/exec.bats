@@ -711,3 +711,10 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	for _ in $(seq 40); do [ "$(nfsgate)" -eq 0 ] && break; sleep 0.05; done
 	[ "$(nfsgate)" -eq 0 ]
 }
+
+@test "a relative --policy works (the shared fsgate runs in /)" {
+	share_policy
+	run sh -c "cd '$W' && '$CAPGATE' exec --policy pol --profile sa -- /usr/bin/cat '$W/data/a'"
+	[ "$status" -eq 0 ]
+	[ "$output" = a ]
+}
