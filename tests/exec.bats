@@ -714,7 +714,11 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 
 @test "a relative --policy works (the shared fsgate runs in /)" {
 	share_policy
-	run sh -c "cd '$W' && '$CAPGATE' exec --policy pol --profile sa -- /usr/bin/cat '$W/data/a'"
+	run sh -c "cd '$W' && CAPGATE_FSGATE_LINGER=1 '$CAPGATE' exec --policy pol --profile sa -- /usr/bin/cat '$W/data/a'"
 	[ "$status" -eq 0 ]
 	[ "$output" = a ]
+	local pid
+	pid=$(pgrep -f "fsgate --serve.*--policy $W/pol") # it serves (no fallback)
+	for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$pid" 2>/dev/null || false
 }
