@@ -341,17 +341,15 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
 	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
 		memcpy(&mnt, CMSG_DATA(cm), sizeof mnt);
 	ans[n > 0 ? n : 0] = '\0';
-	if (n <= 0 || strcmp(ans, "ok") != 0 || mnt < 0) {
+	int pid = 0;
+	if (n <= 0 || sscanf(ans, "ok %d", &pid) != 1 || pid <= 0 || mnt < 0) {
 		snprintf(err, errlen, "fsgate refused the instance: %s",
 			 n > 0 ? ans : "no answer");
 		if (mnt >= 0)
 			close(mnt);
 		return -1;
 	}
-	struct ucred uc;
-	socklen_t ul = sizeof uc;
-	if (getsockopt(g->conn, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
-		g->pid = uc.pid;
+	g->pid = pid; /* not SO_PEERCRED: that names whoever listened */
 	return mnt;
 }
 
@@ -364,7 +362,8 @@ int cg_fsgate_confirm(struct cg_fsgate *g, char *err, size_t errlen)
 	struct pollfd p = { .fd = g->conn, .events = POLLIN };
 	ssize_t n = poll(&p, 1, 10000) == 1 ? recv(g->conn, ans, sizeof ans - 1, 0) : -1;
 	ans[n > 0 ? n : 0] = '\0';
-	if (n > 0 && strcmp(ans, "ok") == 0)
+	int pid;
+	if (n > 0 && sscanf(ans, "ok %d", &pid) == 1)
 		return 0;
 	snprintf(err, errlen, "fsgate refused the instance: %s", n > 0 ? ans : "no answer");
 	return -1;

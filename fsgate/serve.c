@@ -10,7 +10,7 @@
  * request. Later launchers connect to SOCKET (SOCK_SEQPACKET, root only)
  * and send one registration:
  *   "cgroup=/capgate/<id>\nprofile=NAME\ncomplain=0|1\n" [+ log fd]
- * and gets "ok" with a clone of the mount (open_tree OPEN_TREE_CLONE),
+ * and gets "ok PID" with a clone of the mount (open_tree OPEN_TREE_CLONE),
  * which it moves into the sandbox's mount namespace; or "error: why".
  * The instance lives as long as that connection: when the launcher closes
  * it, or dies, the instance's cgroup gets nothing more from fsgate
@@ -272,8 +272,12 @@ static void handle(struct ctl *k, struct conn *cn)
 		drop(k, cn);
 		return;
 	}
+	/* "ok <our pid>": the connection's SO_PEERCRED names whoever listened,
+	 * which is the launcher that started us */
+	char ok[32];
+	snprintf(ok, sizeof ok, "ok %d", (int)getpid());
 	if (cn->handed) {
-		reply(cn->fd, "ok", -1);
+		reply(cn->fd, ok, -1);
 		return;
 	}
 	int clone = (int)syscall(SYS_open_tree, k->mntfd, "",
@@ -285,7 +289,7 @@ static void handle(struct ctl *k, struct conn *cn)
 		drop(k, cn);
 		return;
 	}
-	reply(cn->fd, "ok", clone);
+	reply(cn->fd, ok, clone);
 	close(clone);
 }
 

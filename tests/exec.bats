@@ -722,3 +722,27 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$pid" 2>/dev/null || false
 }
+
+@test "the launcher that started the shared fsgate may end first; the others keep it, and watch the fsgate itself" {
+	share_policy
+	"$CAPGATE" exec --policy "$W/pol" --profile sa -- /usr/bin/dash -c \
+		"while [ ! -e $W/go1 ]; do sleep 0.05; done" 2>"$W/err1" &
+	local first=$!
+	PIDS+=("$first")
+	for _ in $(seq 100); do [ "$(nfsgate)" -eq 1 ] && break; sleep 0.05; done
+	"$CAPGATE" exec --policy "$W/pol" --profile sa -- /usr/bin/dash -c \
+		"while [ ! -e $W/go2 ]; do sleep 0.05; done; cat $W/data/a" >"$W/out2" 2>"$W/err2" &
+	local second=$!
+	PIDS+=("$second")
+	sleep 0.5
+	touch "$W/go1"
+	wait "$first"
+	sleep 0.5                                  # the second must not think fsgate died
+	[ "$(nfsgate)" -eq 1 ]
+	touch "$W/go2"
+	wait "$second"
+	grep -qx a "$W/out2"
+	! grep -q "fsgate exited" "$W/err2" || false
+	for _ in $(seq 40); do [ "$(nfsgate)" -eq 0 ] && break; sleep 0.05; done
+	[ "$(nfsgate)" -eq 0 ]
+}
