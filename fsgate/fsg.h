@@ -152,6 +152,10 @@ int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
 /* Tell the kernel that the attributes of n's other names (hard links)
  * changed: nodes are per name, so it cannot know. Attributes only. */
 void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n);
+/* The FUSE ids of the nodes of source object (dev, ino), at most max. A
+ * node forgotten after this is unknown to the kernel: invalidating it is
+ * harmless. */
+size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, size_t max);
 /* Borrow the node's O_PATH fd for one operation; fsg_put() returns it. */
 int fsg_get_fd(struct fsg *fs, struct fsg_node *n);
 void fsg_put(struct fsg *fs, struct fsg_node *n);
@@ -228,6 +232,11 @@ static inline bool fsg_open_writes(int flags)
 /* Start the control thread: listens on o.serve, registers launchers and
  * hands each a clone of mntfd. 0 or -errno. */
 int fsg_serve_start(struct fsg *fs, int mntfd);
+
+/* ---- watch.c ---- */
+/* Shared mode: tell the kernel about changes made beside us (fanotify).
+ * 0 or -errno (then the entry and attribute timeouts alone hold). */
+int fsg_watch_start(struct fsg *fs);
 
 /* ---- loop.c ---- */
 int fsg_loop(struct fsg *fs, unsigned nthreads);

@@ -130,6 +130,19 @@ void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n)
 		fuse_lowlevel_notify_inval_inode(fs->se, ids[i], -1, 0);
 }
 
+size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, size_t max)
+{
+	size_t k = 0;
+	if (fs->root.dev == dev && fs->root.ino == ino && max) /* not in itab */
+		out[k++] = FUSE_ROOT_ID;
+	pthread_mutex_lock(&fs->mu);
+	for (struct fsg_node *o = fs->itab[ikey(dev, ino)]; o && k < max; o = o->inext)
+		if (o->dev == dev && o->ino == ino && o != &fs->root)
+			out[k++] = (fuse_ino_t)(uintptr_t)o;
+	pthread_mutex_unlock(&fs->mu);
+	return k;
+}
+
 /* ---- LRU of cached fds (under mu) ---- */
 
 static void lru_unlink(struct fsg_node *n)

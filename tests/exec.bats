@@ -746,3 +746,27 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	for _ in $(seq 40); do [ "$(nfsgate)" -eq 0 ] && break; sleep 0.05; done
 	[ "$(nfsgate)" -eq 0 ]
 }
+
+@test "a lingering fsgate shows the next program what the host changed meanwhile (fanotify)" {
+	share_policy
+	cat >>"$W/pol/share" <<EOF2
+profile sab {
+  #include <abstractions/base>
+  /usr/bin/{dash,cat} mrix,
+  $W/data/* r,
+}
+EOF2
+	echo old >"$W/data/b"
+	export CAPGATE_FSGATE_LINGER=2
+	run "$CAPGATE" exec --policy "$W/pol" --profile sab -- /usr/bin/cat "$W/data/a" "$W/data/b"
+	[ "${lines[0]}" = a ] && [ "${lines[1]}" = old ]
+	# within the kernel's one-second name and attribute cache
+	rm "$W/data/a"
+	echo new >"$W/data/b.tmp" && mv "$W/data/b.tmp" "$W/data/b"
+	run "$CAPGATE" exec --policy "$W/pol" --profile sab -- /usr/bin/dash -c \
+		"[ -e $W/data/a ] && echo stale; cat $W/data/b"
+	[ "$output" = new ]
+	local pid
+	pid=$(pgrep -f "fsgate --serve.*--policy $W/pol")
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+}
