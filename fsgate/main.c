@@ -395,7 +395,7 @@ int main(int argc, char **argv)
 	fs.self = getpid();
 	if (fs.o.serve && (errno = -fsg_serve_start(&fs, mntfd)) != 0)
 		die("cannot serve on %s: %m", fs.o.serve);
-	if (fs.o.serve)
+	if (fs.o.serve && fs.o.linger > 0)
 		fsg_watch_start(&fs); /* best effort, see watch.c */
 	int r = fsg_loop(&fs, fs.o.max_threads);
 	fuse_session_unmount(se);

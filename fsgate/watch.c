@@ -9,7 +9,10 @@
  * entry or inode invalidated. Our own changes (the event's pid is ours)
  * are the kernel's already and are skipped. Without fanotify (no
  * permission, an old kernel) nothing changes but that: the timeouts hold.
- * Events lost to a full queue fall back to the timeouts as well.
+ * Events lost to a full queue fall back to the timeouts as well. Only a
+ * lingering fsgate watches (--linger > 0): making and tearing down the
+ * marks costs milliseconds (SRCU), too much for an fsgate that lives as
+ * long as one program, whose caches do not outlive it by much.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,8 +62,13 @@ static void mark_all(struct watch *w)
 		bool seen = false;
 		for (int i = 0; i < w->nfs && !seen; i++)
 			seen = memcmp(&w->fss[i].fsid, &sf.f_fsid, sizeof sf.f_fsid) == 0;
+		/* names and attributes; not FAN_MODIFY: an event per write(2)
+		 * anywhere on the host (ours too) costs more than it saves, and
+		 * content is checked at each open (keep_cache only when mtime
+		 * and size did not change), a read past the size the kernel
+		 * knows refreshes it */
 		unsigned mask = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO |
-				FAN_ATTRIB | FAN_MODIFY | FAN_DELETE_SELF | FAN_ONDIR;
+				FAN_ATTRIB | FAN_DELETE_SELF | FAN_ONDIR;
 		if (seen || fanotify_mark(w->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, fd,
 					  NULL) < 0) {
 			close(fd);
@@ -115,12 +123,11 @@ static void event(struct watch *w, const struct fanotify_event_metadata *m)
 			break;
 		}
 		case FAN_EVENT_INFO_TYPE_FID:
-			if (!(m->mask & (FAN_MODIFY | FAN_ATTRIB)))
+			if (!(m->mask & FAN_ATTRIB))
 				break;
 			n = nodes_of(w, (const fsid_t *)&fid->fsid, fh, ids, 32);
-			for (size_t i = 0; i < n; i++) /* content too, when it changed */
-				fuse_lowlevel_notify_inval_inode(w->fs->se, ids[i],
-								 (m->mask & FAN_MODIFY) ? 0 : -1, 0);
+			for (size_t i = 0; i < n; i++) /* attributes only */
+				fuse_lowlevel_notify_inval_inode(w->fs->se, ids[i], -1, 0);
 			break;
 		default:
 			break;
