@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <linux/sched.h>
 
+#include "fdpass.h"
 #include "capgate/cg_cgroup.h"
 #include "capgate/cg_fsgate.h"
 #include "fsgate/fsg_mount.h"
@@ -285,26 +286,6 @@ int cg_fsgate_begin(struct cg_fsgate *g, const struct cg_fsgate_how *h)
 	return r;
 }
 
-static int send_reg(int fd, const char *text, int passfd)
-{
-	struct iovec iov = { (void *)text, strlen(text) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (passfd >= 0) {
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof u.buf;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &passfd, sizeof passfd);
-	}
-	return sendmsg(fd, &m, MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profile,
 		       bool complain, int logfd, const uint8_t digest[32], char *err,
 		       size_t errlen)
@@ -315,7 +296,7 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	snprintf(text, sizeof text, "cgroup=%s\nprofile=%s\ncomplain=%d\npolicy=%s\n", cgrel,
 		 profile, complain ? 1 : 0, hex);
-	if ((r = send_reg(g->conn, text, logfd)) < 0) {
+	if ((r = fdpass_send(g->conn, text, strlen(text), logfd, 0)) < 0) {
 		snprintf(err, errlen, "fsgate registration: %s", strerror(-r));
 		return -1;
 	}
@@ -328,18 +309,8 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
 		g->unconfirmed = true;
 		return m;
 	}
-	int mnt = -1;
-	struct iovec iov = { ans, sizeof ans - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	ssize_t n = recvmsg(g->conn, &m, MSG_CMSG_CLOEXEC);
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&mnt, CMSG_DATA(cm), sizeof mnt);
+	int mnt;
+	ssize_t n = fdpass_recv(g->conn, ans, sizeof ans - 1, &mnt, 0);
 	ans[n > 0 ? n : 0] = '\0';
 	int pid = 0;
 	if (n <= 0 || sscanf(ans, "ok %d", &pid) != 1 || pid <= 0 || mnt < 0) {

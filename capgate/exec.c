@@ -41,6 +41,7 @@
 #include <linux/sched.h>
 
 #include "audit.h"
+#include "fdpass.h"
 #include "policy.h"
 #include "capgate/cg_apply.h"
 #include "capgate/cg_capaudit.h"
@@ -594,42 +595,17 @@ static int start_fsgate(struct launch *L, int fuse)
 
 /* ---- the program (sandbox pid 2) ---- */
 
+/* The seccomp listener, from the program to the launcher. */
 static int send_fd(int sock, int fd)
 {
-	char c = 'L';
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-	return sendmsg(sock, &m, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+	return fdpass_send(sock, "L", 1, fd, 0);
 }
 
 static int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = { &c, 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
 	int fd;
-	memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-	return fd;
+	return fdpass_recv(sock, &c, 1, &fd, 0) == 1 ? fd : -1;
 }
 
 static void program_main(struct launch *L) __attribute__((noreturn));

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <linux/mount.h>
 
+#include "fdpass.h"
 #include "sysfile.h"
 #include "fsg.h"
 
@@ -92,22 +93,7 @@ static double now(void)
 
 static void reply(int fd, const char *text, int passfd)
 {
-	struct iovec iov = { (void *)text, strlen(text) };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (passfd >= 0) {
-		m.msg_control = u.buf;
-		m.msg_controllen = sizeof u.buf;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &passfd, sizeof passfd);
-	}
-	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {}
+	fdpass_send(fd, text, strlen(text), passfd, MSG_DONTWAIT);
 }
 
 /* The value of "key=" in a registration, copied into out. */
@@ -127,18 +113,20 @@ static bool field(const char *msg, const char *key, char *out, size_t len)
 	return false;
 }
 
-/* A registration: a new live instance, or an error text. */
-static const char *enroll(struct ctl *k, struct conn *cn, const char *msg, int logfd)
+/* Which profile a registration asks for, or NULL with *err set. */
+static const struct profile *check(struct ctl *k, const char *msg, char *cg, size_t cglen,
+				   const char **err)
 {
 	struct fsg *fs = k->fs;
-	char cg[256], prof[256], cmp[8];
+	char prof[256], want[65], have[65];
 	size_t rl = strlen(fs->o.inst_root);
-	if (!field(msg, "cgroup", cg, sizeof cg) || !field(msg, "profile", prof, sizeof prof))
-		return "error: malformed registration";
+	*err = "error: malformed registration";
+	if (!field(msg, "cgroup", cg, cglen) || !field(msg, "profile", prof, sizeof prof))
+		return NULL;
+	*err = "error: cgroup not an instance";
 	if (strncmp(cg, fs->o.inst_root, rl) != 0 || cg[rl] != '/' || strchr(cg + rl + 1, '/') ||
-	    strstr(cg, "/.") || strlen(cg) + 4 > sizeof cg)
-		return "error: cgroup not an instance";
-	char want[65], have[65];
+	    strstr(cg, "/.") || strlen(cg) + 4 > cglen)
+		return NULL;
 	const uint8_t *dg = policy_digest(fs->pol);
 	for (int i = 0; i < 32; i++)
 		snprintf(have + 2 * i, 3, "%02x", dg[i]);
@@ -148,22 +136,35 @@ static const char *enroll(struct ctl *k, struct conn *cn, const char *msg, int l
 		if (!k->draining)
 			unlink(fs->o.serve);
 		k->draining = true;
-		return "error: fsgate runs an older version of the policy";
+		*err = "error: fsgate runs an older version of the policy";
+		return NULL;
 	}
-	const struct profile *pr = policy_find(fs->pol, prof);
-	if (!pr)
-		return "error: no such profile in fsgate's policy";
-	struct fsg_inst *in = calloc(1, sizeof *in);
-	if (!in)
-		return "error: out of memory";
+	*err = "error: no such profile in fsgate's policy";
+	return policy_find(fs->pol, prof);
+}
+
+/* A registration: a new live instance, or an error text. logfd (or -1:
+ * syslog) is ours either way. */
+static const char *enroll(struct ctl *k, struct conn *cn, const char *msg, int logfd)
+{
+	struct fsg *fs = k->fs;
+	char cg[256], cmp[8];
+	const char *err;
+	const struct profile *pr = check(k, msg, cg, sizeof cg, &err);
+	struct fsg_inst *in = pr ? calloc(1, sizeof *in) : NULL;
+	if (pr && !in)
+		err = "error: out of memory";
+	if (in && !(in->audit = audit_sink_open_fd(logfd, fs->o.log_burst)))
+		err = "error: cannot open the log";
+	if (!in || !in->audit) {
+		free(in);
+		if (logfd >= 0)
+			close(logfd);
+		return err;
+	}
 	snprintf(in->cgroup, sizeof in->cgroup, "%s", cg);
 	in->prof = pr;
 	in->complain = field(msg, "complain", cmp, sizeof cmp) && strcmp(cmp, "1") == 0;
-	in->audit = audit_sink_open_fd(logfd, fs->o.log_burst);
-	if (!in->audit) {
-		free(in);
-		return "error: cannot open the log";
-	}
 	in->live = true;
 	pthread_rwlock_wrlock(&fs->imu);
 	unsigned i;
@@ -175,7 +176,7 @@ static const char *enroll(struct ctl *k, struct conn *cn, const char *msg, int l
 		fs->insts[i] = in;
 	pthread_rwlock_unlock(&fs->imu);
 	if (dup || i == FSG_MAX_INST) {
-		audit_sink_close(in->audit);
+		audit_sink_close(in->audit); /* closes logfd */
 		free(in);
 		return dup ? "error: cgroup already registered" : "error: too many instances";
 	}
@@ -242,21 +243,10 @@ static void sweep(struct ctl *k)
 static void handle(struct ctl *k, struct conn *cn)
 {
 	char msg[1024];
-	int logfd = -1;
-	struct iovec iov = { msg, sizeof msg - 1 };
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	ssize_t n = recvmsg(cn->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	int logfd;
+	ssize_t n = fdpass_recv(cn->fd, msg, sizeof msg - 1, &logfd, MSG_DONTWAIT);
+	if (n == -EAGAIN || n == -EINTR)
 		return;
-	struct cmsghdr *cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
-	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&logfd, CMSG_DATA(cm), sizeof logfd);
 	if (n <= 0 || cn->in) { /* gone, or talking after registering */
 		if (logfd >= 0)
 			close(logfd);
@@ -264,10 +254,8 @@ static void handle(struct ctl *k, struct conn *cn)
 		return;
 	}
 	msg[n] = '\0';
-	const char *err = enroll(k, cn, msg, logfd);
+	const char *err = enroll(k, cn, msg, logfd); /* takes logfd */
 	if (err) {
-		if (logfd >= 0)
-			close(logfd);
 		reply(cn->fd, err, -1);
 		drop(k, cn);
 		return;
