@@ -39,7 +39,11 @@
 #include "sysfile.h"
 #include "fsg.h"
 
-#define DEAD_GRACE 60.0 /* seconds a dead instance's slot stays readable */
+/* Seconds a dead instance's slot stays readable (a request resolved to it
+ * logs within microseconds), and how often slots are freed: the table (256)
+ * holds the instances of the last ~12 s. */
+#define DEAD_GRACE 10.0
+#define SWEEP_EVERY 2.0
 
 int fsg_mount_detached(int fusefd)
 {
@@ -397,11 +401,11 @@ static void *ctl_main(void *arg)
 				p[n] = (struct pollfd){ .fd = k->c[i].fd, .events = POLLIN };
 				who[n++] = &k->c[i];
 			}
-		int timeout = 10000;
+		int timeout = (int)(SWEEP_EVERY * 1000);
 		bool idle = k->nlive == 0 && n == 1;
 		if (idle) {
 			double left = k->idle_since + k->fs->o.linger - now();
-			timeout = left <= 0 ? 0 : left < 10 ? (int)(left * 1000) + 1 : 10000;
+			timeout = left <= 0 ? 0 : left < SWEEP_EVERY ? (int)(left * 1000) + 1 : timeout;
 		}
 		int r = poll(p, n, timeout);
 		if (r < 0 && errno != EINTR)
@@ -415,7 +419,7 @@ static void *ctl_main(void *arg)
 		for (unsigned i = 1; r > 0 && i < n; i++)
 			if (p[i].revents && who[i]->fd >= 0)
 				handle(k, who[i]);
-		if (now() - last_sweep > 10) {
+		if (now() - last_sweep > SWEEP_EVERY) {
 			sweep(k);
 			last_sweep = now();
 		}
