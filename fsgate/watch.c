@@ -68,7 +68,7 @@ static void mark_all(struct watch *w)
 		 * and size did not change), a read past the size the kernel
 		 * knows refreshes it */
 		unsigned mask = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO |
-				FAN_ATTRIB | FAN_DELETE_SELF | FAN_ONDIR;
+				FAN_ATTRIB | FAN_ONDIR;
 		if (seen || fanotify_mark(w->fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, fd,
 					  NULL) < 0) {
 			close(fd);
@@ -113,13 +113,23 @@ static void event(struct watch *w, const struct fanotify_event_metadata *m)
 		const struct fanotify_event_info_fid *fid = (const void *)p;
 		struct file_handle *fh = (struct file_handle *)fid->handle;
 		size_t n;
+		if (h->len < sizeof *fid + sizeof *fh ||
+		    fh->handle_bytes > h->len - sizeof *fid - sizeof *fh) {
+			p += h->len;
+			continue;
+		}
 		switch (h->info_type) {
 		case FAN_EVENT_INFO_TYPE_DFID_NAME: {
 			const char *name = (const char *)(fh->f_handle + fh->handle_bytes);
+			const char *rec_end = p + h->len;
+			if ((const char *)fh->f_handle > rec_end || name >= rec_end)
+				break; /* not the layout fanotify(7) gives */
+			size_t nl = strnlen(name, (size_t)(rec_end - name));
+			if (nl == 0 || nl == (size_t)(rec_end - name))
+				break;
 			n = nodes_of(w, (const fsid_t *)&fid->fsid, fh, ids, 32);
 			for (size_t i = 0; i < n; i++)
-				fuse_lowlevel_notify_inval_entry(w->fs->se, ids[i], name,
-								 strlen(name));
+				fuse_lowlevel_notify_inval_entry(w->fs->se, ids[i], name, nl);
 			break;
 		}
 		case FAN_EVENT_INFO_TYPE_FID:
