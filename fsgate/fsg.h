@@ -152,6 +152,9 @@ int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
 /* Tell the kernel that the attributes of n's other names (hard links)
  * changed: nodes are per name, so it cannot know. Attributes only. */
 void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n);
+/* At an open: record n's version (mtime, size) as st says, and whether it
+ * is the one the last open saw (the kernel may keep its cache). */
+bool fsg_note_version(struct fsg *fs, struct fsg_node *n, const struct stat *st);
 /* The FUSE ids of the nodes of source object (dev, ino), at most max. A
  * node forgotten after this is unknown to the kernel: invalidating it is
  * harmless. */

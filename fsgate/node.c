@@ -143,6 +143,17 @@ size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, si
 	return k;
 }
 
+bool fsg_note_version(struct fsg *fs, struct fsg_node *n, const struct stat *st)
+{
+	pthread_mutex_lock(&fs->mu);
+	bool same = n->open_mtime.tv_sec == st->st_mtim.tv_sec &&
+		    n->open_mtime.tv_nsec == st->st_mtim.tv_nsec && n->open_size == st->st_size;
+	n->open_mtime = st->st_mtim;
+	n->open_size = st->st_size;
+	pthread_mutex_unlock(&fs->mu);
+	return same;
+}
+
 /* ---- LRU of cached fds (under mu) ---- */
 
 static void lru_unlink(struct fsg_node *n)

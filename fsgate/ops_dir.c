@@ -62,12 +62,7 @@ static int do_opendir(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	 * made beside us (a new mtime) drops them here (no keep_cache). The
 	 * listing was decided (r on dir/) at this open either way. */
 	fi->cache_readdir = 1;
-	pthread_mutex_lock(&fs->mu);
-	fi->keep_cache = n->open_mtime.tv_sec == st.st_mtim.tv_sec &&
-			 n->open_mtime.tv_nsec == st.st_mtim.tv_nsec && n->open_size == st.st_size;
-	n->open_mtime = st.st_mtim;
-	n->open_size = st.st_size;
-	pthread_mutex_unlock(&fs->mu);
+	fi->keep_cache = fsg_note_version(fs, n, &st);
 	d = NULL;
 	r = 0;
 out:

@@ -51,12 +51,7 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 static void set_cache_flags(struct fsg *fs, struct fsg_node *n, const struct stat *st,
 			    struct fuse_file_info *fi)
 {
-	pthread_mutex_lock(&fs->mu);
-	fi->keep_cache = same_time(&n->open_mtime, &st->st_mtim) &&
-			 n->open_size == st->st_size;
-	n->open_mtime = st->st_mtim;
-	n->open_size = st->st_size;
-	pthread_mutex_unlock(&fs->mu);
+	fi->keep_cache = fsg_note_version(fs, n, st);
 	if (fi->flags & O_DIRECT)
 		fi->direct_io = 1;
 }
