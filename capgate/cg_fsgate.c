@@ -44,16 +44,26 @@ static uint64_t key(const struct cg_fsgate_how *h)
 	return k;
 }
 
-static int connect_to(const char *path)
+/* A SOCK_SEQPACKET socket at path: connected to it, or (listen: the lock
+ * is held, so a file there is a dead daemon's) listening on it, root only. */
+static int seqpacket(const char *path, bool listening)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	if (listening)
+		unlink(path);
+	int r = listening ? bind(fd, (struct sockaddr *)&sa, sizeof sa) :
+			    connect(fd, (struct sockaddr *)&sa, sizeof sa);
+	if (r == 0 && listening && (chmod(path, 0600) < 0 || listen(fd, 64) < 0))
+		r = -1;
+	if (r < 0) {
 		int e = errno;
 		close(fd);
+		if (listening)
+			unlink(path);
 		return -e;
 	}
 	return fd;
@@ -72,7 +82,7 @@ static void collect(const char *cgroot)
 		    strcmp(e->d_name + n - 5, ".sock") != 0)
 			continue;
 		snprintf(p, sizeof p, RUN_DIR "/%s", e->d_name);
-		int fd = connect_to(p);
+		int fd = seqpacket(p, false);
 		if (fd == -ECONNREFUSED)
 			unlink(p);
 		if (fd >= 0)
@@ -104,26 +114,6 @@ void cg_fsgate_collect(const char *cgroot)
 	}
 	collect(cgroot);
 	close(lk);
-}
-
-/* A listening socket at path (the lock is held: any file there is a dead
- * daemon's). */
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 64) < 0) {
-		int e = errno;
-		close(fd);
-		unlink(path);
-		return -e;
-	}
-	return fd;
 }
 
 /* fsgate --serve, detached from us: a new session, its own cgroup, no
@@ -222,7 +212,7 @@ static int start(struct cg_fsgate *g, const struct cg_fsgate_how *h, uint64_t k)
 		r = -errno;
 		goto out;
 	}
-	if ((r = fds[1] = fsg_mount_detached(fds[0])) < 0 || (r = fds[2] = listen_on(g->sock)) < 0)
+	if ((r = fds[1] = fsg_mount_detached(fds[0])) < 0 || (r = fds[2] = seqpacket(g->sock, true)) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 		r = -errno;
@@ -277,7 +267,7 @@ int cg_fsgate_begin(struct cg_fsgate *g, const struct cg_fsgate_how *h)
 		g->lock = -1;
 		return -e;
 	}
-	g->conn = connect_to(g->sock);
+	g->conn = seqpacket(g->sock, false);
 	int r = g->conn >= 0 ? 0 : start(g, h, k); /* none, or a dead one's socket */
 	/* connected (or listening for the one we started): a daemon that
 	 * ends from now on sees us waiting */
