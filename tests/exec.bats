@@ -649,9 +649,11 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	# A process of a cgroup under capgate/ that no launcher registered
 	# (one whose launcher was just killed) is refused everything; one from
 	# elsewhere (the host's root entering the namespace) passes through.
-	local prog mnt cg
-	prog=$(pgrep -f "^sleep 0.05" | head -1 || true)
-	[ -z "$prog" ] && prog=$(pgrep -x dash -n)
+	# The sandbox's own dash (a short-lived sleep could end before nsenter
+	# opens its namespace).
+	local prog cg
+	prog=$(pgrep -a -x dash | grep -F "$W/go" | awk '{print $1; exit}')
+	[ -n "$prog" ]
 	cg="$(cg_root)/capgate/1-1"
 	mkdir "$cg"
 	run dash -c "echo \$\$ >$cg/cgroup.procs; exec nsenter --mount=/proc/$prog/ns/mnt /usr/bin/cat $W/data/a"
