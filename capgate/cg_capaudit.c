@@ -144,13 +144,13 @@ int cg_capaudit_kind(const struct profile *pr, bool complain, int cap, int ret,
 /* ---- the program ---- */
 
 enum { R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
-enum { L_OUT, L_OK, L_RECORD, L_MAX };
+enum { L_OUT, L_OK, L_RECORD, L_DISCARD, L_MAX };
 
 struct prog {
-	struct bpf_insn v[64];
+	struct bpf_insn v[512];
 	size_t n;
-	size_t fix[16]; /* jumps to patch: index of insn */
-	int fix_to[16]; /* their label */
+	size_t fix[128]; /* jumps to patch: index of insn */
+	int fix_to[128]; /* their label */
 	size_t nfix;
 	size_t label[L_MAX];
 	int err;
@@ -208,7 +208,37 @@ static void call(struct prog *p, int fn)
 enum { FEXIT_CAP = 2 * 8, FEXIT_OPTS = 3 * 8, FEXIT_RET = 4 * 8 };
 enum { TP_CAP = 3 * 8, TP_RET = 4 * 8 };
 
-static int build(struct prog *p, bool fexit, int cg_map, int mask_map, int rb_map)
+static void ld_imm64(struct prog *p, uint8_t dst, uint64_t v)
+{
+	emit(p, BPF_LD | BPF_DW | BPF_IMM, dst, 0, 0, (int32_t)(uint32_t)v);
+	emit(p, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
+}
+
+/* Tracepoint only: drop the event, without waking the reader, when a
+ * return address on the stack lies in a silent-check function (silent()
+ * in the program: otherwise cap_vm_enough_memory's refused sys_admin probe
+ * on every private writable mmap cost a ring-buffer wake-up, an IPI). */
+static void drop_silent(struct prog *p, const struct kinfo *ki)
+{
+	jump(p, BPF_JMP32 | BPF_JSLE | BPF_K, R0, 0, L_DISCARD); /* cannot tell */
+	for (size_t i = 0; i < STACK_DEPTH; i++) {
+		emit(p, BPF_LDX | BPF_MEM | BPF_DW, R1, R9,
+		     (int16_t)(offsetof(struct cap_event, stack) + 8 * i), 0);
+		for (size_t j = 0; j < NNOAUDIT; j++) {
+			if (!ki->noaudit[j][0])
+				continue;
+			/* (start, end]: return addresses follow their call */
+			ld_imm64(p, R2, ki->noaudit[j][0]);
+			emit(p, BPF_JMP | BPF_JLE | BPF_X, R1, R2, 3, 0);
+			ld_imm64(p, R2, ki->noaudit[j][1]);
+			jump(p, BPF_JMP | BPF_JLE | BPF_X, R1, 0, L_DISCARD);
+			p->v[p->n - 1].src_reg = R2;
+		}
+	}
+}
+
+static int build(struct prog *p, bool fexit, const struct kinfo *ki, int cg_map,
+		 int mask_map, int rb_map)
 {
 	memset(p, 0, sizeof *p);
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R6, R1, 0, 0);
@@ -277,10 +307,18 @@ static int build(struct prog *p, bool fexit, int cg_map, int mask_map, int rb_ma
 		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R4, 0, 0, 0);
 		call(p, BPF_FUNC_get_stack);
 		emit(p, BPF_STX | BPF_MEM | BPF_W, R9, R0, offsetof(struct cap_event, nstack), 0);
+		drop_silent(p, ki);
 	}
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R1, R9, 0, 0);
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, 0);
 	call(p, BPF_FUNC_ringbuf_submit);
+	if (!fexit) {
+		jump(p, BPF_JMP | BPF_JA, 0, 0, L_OUT);
+		here(p, L_DISCARD);
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_X, R1, R9, 0, 0);
+		emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R2, 0, 0, BPF_RB_NO_WAKEUP);
+		call(p, BPF_FUNC_ringbuf_discard);
+	}
 	here(p, L_OUT);
 	emit(p, BPF_ALU64 | BPF_MOV | BPF_K, R0, 0, 0, 0);
 	emit(p, BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
@@ -401,7 +439,7 @@ static int attach_fexit(struct cg_capaudit *ca)
 	int id = ca->ki.btf_id;
 	if (id < 0)
 		return id;
-	int r = build(&p, true, ca->cg_map, ca->mask_map, ca->rb_map);
+	int r = build(&p, true, &ca->ki, ca->cg_map, ca->mask_map, ca->rb_map);
 	if (r < 0)
 		return r;
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT,
@@ -423,7 +461,7 @@ static int attach_tracepoint(struct cg_capaudit *ca)
 	struct prog p;
 	if (ca->ki.nsyms == 0)
 		return -EOPNOTSUPP; /* silent checks could not be told apart */
-	int r = build(&p, false, ca->cg_map, ca->mask_map, ca->rb_map);
+	int r = build(&p, false, &ca->ki, ca->cg_map, ca->mask_map, ca->rb_map);
 	if (r < 0)
 		return r;
 	ca->prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "capgate_cap", "GPL", p.v,
