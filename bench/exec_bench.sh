@@ -8,7 +8,7 @@
 # generated files) and `git status` on a tree of 20,000 files.
 set -u
 cd "$(dirname "$0")/.." || exit 2
-CAPGATE=${CAPGATE:-build/bin/capgate}
+CAPGATE=$(realpath "${CAPGATE:-build/bin/capgate}")
 N=${1:-200}
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
 W=$(mktemp -d /dev/shm/capgate-bench.XXXXXX)
@@ -107,8 +107,13 @@ timeit() { # timeit LABEL CMD...
 }
 echo "# workloads (one run each, warm caches)"
 build >/dev/null 2>&1
+# Run from the source tree, as a build is: its tree and the tool chain's
+# directories are direct subtrees (capgate(1)); CAPGATE_DIRECT=0 serves
+# everything through fsgate.
+cd "$W/src" || exit 2
 timeit "C build, unconfined" bash -c build
 timeit "C build, capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
+CAPGATE_DIRECT=0 timeit "C build, capgate exec, CAPGATE_DIRECT=0" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
 CAPGATE_FSGATE_LINGER=600 timeit "C build, capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
 # The same without fsgate (host / bound as is): the launcher's own share
 # (exec and mmap supervision, namespaces, seccomp, cgroups).
@@ -131,8 +136,10 @@ export -f gs
 # which would land on whichever timed run comes first.
 sleep 1.1
 gs >/dev/null
+cd "$W/repo" || exit 2
 timeit "git status (20,000 files), unconfined" bash -c gs
 timeit "git status (20,000 files), capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
+CAPGATE_DIRECT=0 timeit "git status, capgate exec, CAPGATE_DIRECT=0" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
 # the lingering fsgate: one run to warm its mount, then the timed one
 CAPGATE_FSGATE_LINGER=600 "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs >/dev/null
 CAPGATE_FSGATE_LINGER=600 timeit "git status, capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs

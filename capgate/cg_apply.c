@@ -48,6 +48,20 @@ static int set_ro_tree(const char *path)
 	return 0;
 }
 
+/* A direct subtree's attributes, for its whole tree: nosuid and nodev
+ * always, read-only and noexec as its verdict says (cg_plan.h). */
+static int set_direct_tree(const char *path, unsigned attrs)
+{
+	struct mount_attr a = {
+		.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			    (attrs & CG_DIRECT_RW ? 0 : MOUNT_ATTR_RDONLY) |
+			    (attrs & CG_DIRECT_NOEXEC ? MOUNT_ATTR_NOEXEC : 0),
+	};
+	if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &a, sizeof a) < 0)
+		return -errno;
+	return 0;
+}
+
 static int ensure_file(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -166,6 +180,23 @@ int cg_apply_mounts(const struct cg_plan *p, const char *newroot,
 				break;
 			if (mount(m->src, path, NULL, MS_BIND, NULL) < 0) {
 				r = fail(e, errno, "bind socket %s", m->src);
+				goto out;
+			}
+			break;
+		}
+		case MOP_DIRECT: {
+			/* both sides real directories (merged-/usr symlinks are
+			 * skipped: their targets have their own entries) */
+			struct stat hs, vs;
+			if (lstat(m->src, &hs) < 0 || !S_ISDIR(hs.st_mode) ||
+			    lstat(path, &vs) < 0 || !S_ISDIR(vs.st_mode))
+				break;
+			if (mount(m->src, path, NULL, MS_BIND | MS_REC, NULL) < 0) {
+				r = fail(e, errno, "bind %s", m->src);
+				goto out;
+			}
+			if ((r = set_direct_tree(path, m->attrs)) < 0) {
+				r = fail(e, -r, "mount attributes of %s", m->dst);
 				goto out;
 			}
 			break;

@@ -1,5 +1,6 @@
 /* cg_plan.c: the pure plan of a sandbox (see cg_plan.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "capgate/cg_plan.h"
@@ -33,7 +34,7 @@ static const char *const mop_names[MOP_MAX] = {
 	[MOP_RO_BIND] = "ro-bind", [MOP_TMPFS] = "tmpfs", [MOP_DEV] = "dev",
 	[MOP_DEVPTS] = "devpts", [MOP_SYMLINK] = "symlink",
 	[MOP_RESTORE] = "restore", [MOP_REMOUNT_RO] = "remount-ro",
-	[MOP_SOCKET] = "socket",
+	[MOP_SOCKET] = "socket", [MOP_DIRECT] = "direct",
 };
 
 const char *cg_mop_name(enum cg_mop op)
@@ -46,7 +47,7 @@ static int add(struct cg_plan *p, enum cg_mop op, const char *src,
 {
 	if (p->nmounts >= CG_PLAN_MAX_MOUNTS)
 		return -E2BIG;
-	p->mounts[p->nmounts++] = (struct cg_mount){ op, src, dst };
+	p->mounts[p->nmounts++] = (struct cg_mount){ op, src, dst, 0 };
 	return 0;
 }
 
@@ -58,6 +59,130 @@ static bool dev_allowed(const struct profile *pr, const char *path, uid_t uid)
 	decide_file(pr, path, &fp);
 	return (file_perms_granted(&fp, uid == 0) &
 		(PERM_READ | PERM_WRITE | PERM_APPEND)) != 0;
+}
+
+/* Where a program's opens mostly go: the system's trees, parents before
+ * their children (a child is tried when its parent is not uniform, as
+ * under a rule `/usr/lib/` + `** mr`, which does not cover /usr/lib/
+ * itself). */
+static const char *const direct_dirs[] = {
+	"/usr", "/usr/bin", "/usr/sbin", "/usr/libexec", "/usr/libexec/git-core",
+	"/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/gcc", "/usr/lib/locale",
+	"/usr/lib/python3", "/usr/lib/python3.11", "/usr/lib/jvm", "/usr/lib/git-core",
+	"/usr/lib32", "/usr/lib64", "/usr/libx32",
+	"/usr/include", "/usr/include/x86_64-linux-gnu", "/usr/include/linux",
+	"/usr/include/asm-generic", "/usr/include/c++", "/usr/include/python3.11",
+	"/usr/share", "/usr/share/locale", "/usr/share/zoneinfo", "/usr/share/i18n",
+	"/usr/share/perl", "/usr/share/perl5", "/usr/share/fonts", "/usr/share/mime",
+	"/usr/share/icons", "/usr/share/X11", "/usr/share/misc", "/usr/share/git-core",
+	"/usr/src", "/usr/local", "/usr/games",
+	"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/opt", "/boot", "/srv",
+	"/etc/ssl", "/etc/alternatives", NULL,
+};
+
+/* The verdict a direct subtree needs (cg_plan.h): its CG_DIRECT_* attrs,
+ * or -1. *checks: what the supervisor must see (lock or write calls). */
+static int direct_attrs(const struct file_perms *fp, bool *nolock, bool *writes)
+{
+	uint32_t a = fp->allow;
+	unsigned attrs = 0;
+	if (!(a & PERM_READ) || (fp->owner_allow & ~a) || fp->audit)
+		return -1;
+	if (a & PERM_WRITE)
+		attrs |= CG_DIRECT_RW;
+	else if (a & PERM_APPEND)
+		return -1;
+	if (a & PERM_EXEC) {
+		if (fp->x.type != XT_INHERIT || fp->x.flags)
+			return -1;
+	} else if (a & PERM_MMAP) {
+		return -1;
+	} else {
+		attrs |= CG_DIRECT_NOEXEC;
+	}
+	*nolock = !(a & PERM_LOCK);
+	/* refusals to answer as AppArmor would: writes, or links */
+	*writes = !(attrs & CG_DIRECT_RW) || !(a & PERM_LINK);
+	return (int)attrs;
+}
+
+static bool below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return strncmp(path, dir, n) == 0 && path[n] == '/';
+}
+
+static int add_direct(struct cg_plan *out, const struct profile *pr, const char *d)
+{
+	char dir[4097];
+	struct file_perms fp;
+	bool nolock = false, writes = false;
+	if ((size_t)snprintf(dir, sizeof dir, "%s/", d) >= sizeof dir ||
+	    decide_file_subtree(pr, dir, &fp) != 1)
+		return 0;
+	int attrs = direct_attrs(&fp, &nolock, &writes);
+	if (attrs < 0)
+		return 0;
+	if (add(out, MOP_DIRECT, d, d) < 0)
+		return -E2BIG;
+	out->mounts[out->nmounts - 1].attrs = (unsigned)attrs;
+	out->lock_check |= nolock;
+	out->direct |= writes;
+	return 1;
+}
+
+/* No direct mount over the kernel's file systems or our /dev. */
+static bool cwd_candidate(const char *d)
+{
+	return strcmp(d, "/dev") && strcmp(d, "/dev/shm") && strcmp(d, "/proc") &&
+	       strcmp(d, "/sys") && strncmp(d, "/proc/", 6) && strncmp(d, "/sys/", 5) &&
+	       (strncmp(d, "/dev/", 5) || !strncmp(d, "/dev/shm/", 9));
+}
+
+int cg_plan_direct(const struct profile *pr, const char *cwd, struct cg_plan *out)
+{
+	uint32_t flags = profile_flags(pr);
+	if (out->complain || (flags & (PF_COMPLAIN | PF_KILL | PF_UNCONFINED | PF_AUDIT |
+				       PF_PROMPT | PF_DEFAULT_ALLOW)) ||
+	    (profile_extra(pr) & (PX_TRANSITIONS | PX_ALL)))
+		return 0;
+	const char *chosen[sizeof direct_dirs / sizeof direct_dirs[0]];
+	int n = 0;
+	for (const char *const *d = direct_dirs; *d; d++) {
+		bool covered = false;
+		for (int i = 0; i < n && !covered; i++)
+			covered = below(*d, chosen[i]);
+		if (covered)
+			continue;
+		int r = add_direct(out, pr, *d);
+		if (r < 0)
+			return r;
+		if (r)
+			chosen[n++] = *d;
+	}
+	/* the working directory: its shallowest ancestor (or itself) with
+	 * one verdict below, unless a system candidate covers it or lies
+	 * within it */
+	if (!cwd || cwd[0] != '/' || strlen(cwd) >= sizeof out->cwd_dir)
+		return n;
+	for (size_t l = 1; cwd[l - 1]; l++) {
+		if (cwd[l] != '/' && cwd[l] != '\0')
+			continue;
+		snprintf(out->cwd_dir, sizeof out->cwd_dir, "%.*s", (int)l, cwd);
+		bool clash = !cwd_candidate(out->cwd_dir);
+		for (int i = 0; i < n && !clash; i++)
+			clash = below(out->cwd_dir, chosen[i]) || !strcmp(out->cwd_dir, chosen[i]) ||
+				below(chosen[i], out->cwd_dir);
+		if (clash)
+			continue;
+		int r = add_direct(out, pr, out->cwd_dir);
+		if (r)
+			return r < 0 ? r : n + 1;
+		if (!cwd[l])
+			break;
+	}
+	out->cwd_dir[0] = '\0';
+	return n;
 }
 
 int cg_plan_build(const struct profile *pr, const struct cg_plan_in *in,
@@ -99,6 +224,9 @@ int cg_plan_build(const struct profile *pr, const struct cg_plan_in *in,
 	if (in->notify_socket && in->notify_socket[0] == '/')
 		r |= add(out, MOP_SOCKET, in->notify_socket, in->notify_socket);
 	if (r)
+		return -E2BIG;
+	/* last: below /dev/shm's restored view too */
+	if (in->direct && cg_plan_direct(pr, in->cwd, out) < 0)
 		return -E2BIG;
 
 	const struct cap_set *cs = profile_caps(pr);

@@ -14,7 +14,8 @@
  *   keystrokes into the shell that started it (bubblewrap's --new-session
  *   reason), while job control keeps working.
  * - execve/execveat and mmap/mprotect with PROT_EXEC of a file go to the
- *   supervisor (user notification).
+ *   supervisor (user notification); so do lock requests (flock, fcntl
+ *   F_SETLK...) when a direct subtree lacks k (cg_plan.h).
  * Other architectures' system calls (int 0x80) kill the process: libseccomp's
  * default bad-arch action.
  */
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -30,6 +32,7 @@
 #include <linux/seccomp.h>
 #include <seccomp.h>
 
+#include "capgate/cg_direct.h"
 #include "capgate/cg_seccomp.h"
 #include "netgate/ng_seccomp.h"
 
@@ -75,6 +78,35 @@ static int build(scmp_filter_ctx ctx, const struct cg_plan *p)
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
 		r |= seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(pkey_mprotect), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC));
+	}
+	if (p->direct) {
+		size_t nw;
+		const int *w = cg_direct_write_calls(&nw);
+		static const int wflags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
+		for (size_t i = 0; i < nw; i++) {
+			int fl = w[i] == SCMP_SYS(open) ? 1 : w[i] == SCMP_SYS(openat) ? 2 : -1;
+			if (fl < 0) {
+				r |= seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, w[i], 0);
+				continue;
+			}
+			for (size_t j = 0; j < sizeof wflags / sizeof wflags[0]; j++) {
+				struct scmp_arg_cmp c = {
+					(unsigned)fl, SCMP_CMP_MASKED_EQ,
+					(unsigned)wflags[j], (unsigned)wflags[j],
+				};
+				r |= seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, w[i], 1, &c);
+			}
+		}
+	}
+	if (p->lock_check) {
+		/* lock requests (not unlocks) for the supervisor's k check */
+		r |= seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(flock), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, LOCK_UN, 0));
+		static const int setlk[] = { F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW };
+		for (size_t i = 0; i < sizeof setlk / sizeof setlk[0]; i++)
+			r |= seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(fcntl), 1,
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+						      (unsigned)setlk[i]));
 	}
 	return r ? -EINVAL : 0;
 }

@@ -25,13 +25,13 @@
 #include "capgate/cg_elf.h"
 #include "capgate/cg_ptrace.h"
 #include "capgate/cg_super.h"
+#include "capgate/cg_direct.h"
+#include "capgate/cg_super_int.h"
 #include "netgate/ng_seccomp.h"
 
 #ifndef PTRACE_EVENT_STOP
 #define PTRACE_EVENT_STOP 128
 #endif
-
-enum who { WHO_INITIAL, WHO_CONFINED, WHO_UNCONFINED, WHO_UNKNOWN };
 
 /* ---- small helpers ---- */
 
@@ -45,7 +45,7 @@ static void get_comm(pid_t pid, char *buf, size_t len)
 }
 
 /* "Key:\tv1\tv2..." field `idx` (0-based) of /proc/<pid>/status. */
-static long status_field(pid_t pid, const char *key, int idx, int base)
+long cg_status_field(pid_t pid, const char *key, int idx, int base)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
@@ -71,7 +71,7 @@ static long status_field(pid_t pid, const char *key, int idx, int base)
 
 
 /* Label of a process from its cgroup. */
-static enum who who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
+enum who cg_who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
 		       char *label, size_t llen)
 {
 	char path[64], buf[2048];
@@ -117,7 +117,7 @@ static enum who who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
 }
 
 /* A NUL-terminated string from the caller's memory. */
-static int read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
+int cg_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
@@ -149,7 +149,7 @@ static int read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
 /* Open `path` as process `pid` would resolve it: in its root, relative to
  * dirfd `dfd` (AT_FDCWD: its cwd). The result is an O_PATH fd and the
  * canonical path as the sandbox sees it. */
-static int resolve(pid_t pid, int dfd, const char *path, bool nofollow,
+int cg_resolve(pid_t pid, int dfd, const char *path, bool nofollow,
 		   bool empty, char *canon, size_t clen)
 {
 	char buf[PATH_MAX * 2], link[128];
@@ -214,7 +214,7 @@ canon:
 	return fd;
 }
 
-static void log_file(struct cg_super *s, enum audit_kind kind, const char *op,
+void cg_log_file(struct cg_super *s, enum audit_kind kind, const char *op,
 		     const char *prof, const char *name, const char *target,
 		     const char *info, pid_t pid, const char *mask, long fsuid,
 		     long ouid)
@@ -242,7 +242,7 @@ static void log_file(struct cg_super *s, enum audit_kind kind, const char *op,
 	audit_emit(s->audit, &ev);
 }
 
-static int respond(struct cg_super *s, uint64_t id, int error, bool cont)
+int cg_respond(struct cg_super *s, uint64_t id, int error, bool cont)
 {
 	struct seccomp_notif_resp *resp = calloc(1, s->resp_size);
 	if (!resp)
@@ -349,14 +349,14 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 	long opts = PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
 	if (ptrace(PTRACE_SEIZE, tid, 0, (void *)opts) < 0) {
 		int e = errno;
-		respond(s, n->id, EPERM, false); /* traced by someone: refuse */
+		cg_respond(s, n->id, EPERM, false); /* traced by someone: refuse */
 		return -e;
 	}
 	/* From here on the tracee is ours until it stops or exits: a tracee
 	 * left attached would keep its exit from its real parent. If the
 	 * answer fails, the caller is being killed: the loop reaps it. */
 	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-	pid_t tgid = (pid_t)status_field(tid, "Tgid", 0, 10), w = tid;
+	pid_t tgid = (pid_t)cg_status_field(tid, "Tgid", 0, 10), w = tid;
 	/* The kernel opens the program and its ELF interpreter (ld.so) as
 	 * the caller, with FMODE_EXEC. AppArmor does not check those opens
 	 * (apparmor_file_open leaves exec opens to its bprm hook, which
@@ -366,13 +366,13 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 	 * target's, a failed exec back in its own. */
 	char from[512];
 	t->window = false;
-	if (t->from && status_field(tid, "Threads", 0, 10) == 1 &&
+	if (t->from && cg_status_field(tid, "Threads", 0, 10) == 1 &&
 	    cgroup_for(s, t->from, from, sizeof from) == 0) {
 		char ux[512];
 		cgroup_for(s, NULL, ux, sizeof ux);
 		t->window = cg_move(s->cgroot, ux, tgid) == 0;
 	}
-	respond(s, n->id, 0, true);
+	cg_respond(s, n->id, 0, true);
 	for (;;) {
 		int st;
 		pid_t got = waitpid(w, &st, __WALL);
@@ -457,7 +457,7 @@ static bool ix_direct(pid_t tid, int pathfd, const struct profile *cur, long fsu
 	int r = elf_interp(pathfd, interp, sizeof interp);
 	if (r <= 0)
 		return r == 0;
-	int fd = resolve(tid, AT_FDCWD, interp, false, false, canon, sizeof canon);
+	int fd = cg_resolve(tid, AT_FDCWD, interp, false, false, canon, sizeof canon);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -497,26 +497,26 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	const struct profile *cur = NULL;
 	char label[256], raw[PATH_MAX];
 	static struct trans t; /* one at a time; keeps the stack small */
-	enum who who = who_is(s, tid, &cur, label, sizeof label);
+	enum who who = cg_who_is(s, tid, &cur, label, sizeof label);
 	if (who == WHO_UNCONFINED) {
-		respond(s, n->id, 0, true);
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	bool at = n->data.nr == SYS_execveat;
 	uint64_t addr = at ? n->data.args[1] : n->data.args[0];
 	int dfd = at ? (int)n->data.args[0] : AT_FDCWD;
 	int flags = at ? (int)n->data.args[4] : 0;
-	int r = read_string(tid, addr, raw, sizeof raw);
+	int r = cg_read_string(tid, addr, raw, sizeof raw);
 	if (r < 0 || ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0) {
-		respond(s, n->id, r == -ENAMETOOLONG ? ENAMETOOLONG : EFAULT, false);
+		cg_respond(s, n->id, r == -ENAMETOOLONG ? ENAMETOOLONG : EFAULT, false);
 		return;
 	}
-	int fd = resolve(tid, dfd, raw, flags & AT_SYMLINK_NOFOLLOW,
+	int fd = cg_resolve(tid, dfd, raw, flags & AT_SYMLINK_NOFOLLOW,
 			 flags & AT_EMPTY_PATH, t.path, sizeof t.path);
 	if (fd < 0) {
 		/* The kernel would fail the same way (ENOENT lets execvp go on
 		 * along $PATH). */
-		respond(s, n->id, -fd, false);
+		cg_respond(s, n->id, -fd, false);
 		return;
 	}
 	struct stat st;
@@ -525,7 +525,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 			t.path, label);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		respond(s, n->id, 0, true); /* the kernel refuses it itself */
+		cg_respond(s, n->id, 0, true); /* the kernel refuses it itself */
 		return;
 	}
 	t.script = is_script(fd);
@@ -541,12 +541,12 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	}
 	if (who == WHO_UNKNOWN) {
 		close(fd);
-		log_file(s, AUDIT_DENIED, "exec", label[0] ? label : "?", t.path, NULL,
+		cg_log_file(s, AUDIT_DENIED, "exec", label[0] ? label : "?", t.path, NULL,
 			 "unknown label", tid, "x", -1, st.st_uid);
-		respond(s, n->id, EACCES, false);
+		cg_respond(s, n->id, EACCES, false);
 		return;
 	}
-	long fsuid = status_field(tid, "Uid", 3, 10);
+	long fsuid = cg_status_field(tid, "Uid", 3, 10);
 	bool owner = fsuid >= 0 && (uid_t)fsuid == st.st_uid;
 	bool complain = s->complain || (profile_flags(cur) & PF_COMPLAIN);
 	struct file_perms fp;
@@ -555,14 +555,14 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	bool granted = file_perms_granted(&fp, owner) & PERM_EXEC;
 	if (!granted) {
 		close(fd);
-		log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec", label,
+		cg_log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec", label,
 			 t.path, NULL, NULL, tid, "x", fsuid, st.st_uid);
-		respond(s, n->id, EACCES, complain);
+		cg_respond(s, n->id, EACCES, complain);
 		return;
 	}
 	const struct xtrans *x = in_allow ? &fp.x : &fp.owner_x;
 	if (fp.audit & PERM_EXEC)
-		log_file(s, AUDIT_AUDIT, "exec", label, t.path, x->target, NULL, tid,
+		cg_log_file(s, AUDIT_AUDIT, "exec", label, t.path, x->target, NULL, tid,
 			 "x", fsuid, st.st_uid);
 	t.scrub = x->flags & XF_SCRUB;
 	t.from = cur;
@@ -578,10 +578,10 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 			}
 			if (!(x->flags & XF_FALLBACK_UX)) {
 				close(fd);
-				log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec",
+				cg_log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "exec",
 					 label, t.path, x->target, "profile not found", tid,
 					 "x", fsuid, st.st_uid);
-				respond(s, n->id, EACCES, complain);
+				cg_respond(s, n->id, EACCES, complain);
 				return;
 			}
 			t.to = NULL; /* pux/cux: unconfined */
@@ -603,7 +603,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		      !(fp.audit & PERM_EXEC) && ix_direct(tid, fd, cur, fsuid);
 	close(fd);
 	if (direct) {
-		respond(s, n->id, 0, true);
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	transition(s, n, &t);
@@ -638,38 +638,48 @@ static int mapping_path(pid_t pid, uint64_t addr, char *path, size_t len)
 	return 0;
 }
 
+/* The file behind the caller's fd `num`: its path as the caller sees it
+ * and its stat. 1 for a file with an absolute path, 0 for anything else
+ * (memfd, pipes, sockets: not files), -errno when the fd is bad. */
+int cg_fd_file(pid_t tid, int num, char *path, size_t len, struct stat *st)
+{
+	char link[64];
+	snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, num);
+	int fd = open(link, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t k = readlink(link, path, len - 1);
+	bool ok = fstat(fd, st) == 0;
+	close(fd);
+	if (k <= 0 || !ok || path[0] != '/')
+		return 0;
+	path[k] = '\0';
+	return 1;
+}
+
 static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 {
 	pid_t tid = (pid_t)n->pid;
 	const struct profile *cur = NULL;
 	char label[256], path[PATH_MAX];
-	if (who_is(s, tid, &cur, label, sizeof label) != WHO_CONFINED) {
-		respond(s, n->id, 0, true);
+	if (cg_who_is(s, tid, &cur, label, sizeof label) != WHO_CONFINED) {
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	struct stat st;
 	long ouid = -1;
 	if (n->data.nr == SYS_mmap) {
-		char link[64];
-		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, (int)n->data.args[4]);
-		int fd = open(link, O_PATH | O_CLOEXEC);
-		if (fd < 0) {
-			respond(s, n->id, 0, true); /* EBADF: the kernel says so */
+		/* EBADF: the kernel says so; memfd, devices: not files */
+		if (cg_fd_file(tid, (int)n->data.args[4], path, sizeof path, &st) <= 0 ||
+		    !S_ISREG(st.st_mode)) {
+			cg_respond(s, n->id, 0, true);
 			return;
 		}
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-		ssize_t k = readlink(link, path, sizeof path - 1);
-		bool reg = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-		close(fd);
-		if (k <= 0 || !reg || path[0] != '/') {
-			respond(s, n->id, 0, true); /* memfd, devices: not files */
-			return;
-		}
-		path[k] = '\0';
 		ouid = st.st_uid;
 	} else {
 		if (mapping_path(tid, n->data.args[0], path, sizeof path) < 0 || !path[0]) {
-			respond(s, n->id, 0, true); /* anonymous memory (JITs) */
+			cg_respond(s, n->id, 0, true); /* anonymous memory (JITs) */
 			return;
 		}
 		if (stat(path, &st) == 0)
@@ -678,22 +688,22 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0)
 		return;
 	s->nmmap++;
-	long fsuid = status_field(tid, "Uid", 3, 10);
+	long fsuid = cg_status_field(tid, "Uid", 3, 10);
 	struct file_perms fp;
 	decide_file(cur, path, &fp);
 	uint32_t g = file_perms_granted(&fp, ouid >= 0 && fsuid == ouid);
 	if (g & (PERM_MMAP | PERM_EXEC)) {
 		if (fp.audit & PERM_MMAP)
-			log_file(s, AUDIT_AUDIT, "file_mmap", label, path, NULL, NULL, tid,
+			cg_log_file(s, AUDIT_AUDIT, "file_mmap", label, path, NULL, NULL, tid,
 				 "m", fsuid, ouid);
-		respond(s, n->id, 0, true);
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	bool complain = s->complain || (profile_flags(cur) & PF_COMPLAIN);
 	if (!(fp.quiet & PERM_MMAP) || complain)
-		log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "file_mmap", label,
+		cg_log_file(s, complain ? AUDIT_ALLOWED : AUDIT_DENIED, "file_mmap", label,
 			 path, NULL, NULL, tid, "m", fsuid, ouid);
-	respond(s, n->id, EACCES, complain);
+	cg_respond(s, n->id, EACCES, complain);
 }
 
 /* ---- socket creation ---- */
@@ -709,9 +719,9 @@ static void on_socket(struct cg_super *s, const struct seccomp_notif *n)
 	int protocol = (int)n->data.args[2];
 	const struct profile *cur = s->base;
 	char label[256];
-	enum who who = who_is(s, tid, &cur, label, sizeof label);
+	enum who who = cg_who_is(s, tid, &cur, label, sizeof label);
 	if (who == WHO_UNCONFINED) {
-		respond(s, n->id, 0, true);
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	if (who == WHO_INITIAL)
@@ -721,7 +731,7 @@ static void on_socket(struct cg_super *s, const struct seccomp_notif *n)
 	bool complain = !ok && who != WHO_UNKNOWN &&
 			(s->complain || (profile_flags(cur) & PF_COMPLAIN));
 	if (ok && !audit) {
-		respond(s, n->id, 0, true);
+		cg_respond(s, n->id, 0, true);
 		return;
 	}
 	char comm[64], famnum[16], typenum[16], proto[16];
@@ -748,7 +758,21 @@ static void on_socket(struct cg_super *s, const struct seccomp_notif *n)
 		s->nsock++;
 	}
 	audit_emit(s->audit, &ev);
-	respond(s, n->id, EACCES, ok || complain);
+	cg_respond(s, n->id, EACCES, ok || complain);
+}
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+int cg_super_listener(int fd)
+{
+	/* older kernels: EINVAL, and the ordinary wake-ups */
+	(void)ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+	return fd;
 }
 
 int cg_super_init(struct cg_super *s)
@@ -787,8 +811,12 @@ int cg_super_handle(struct cg_super *s)
 	case SYS_socketpair:
 		on_socket(s, n);
 		break;
-	default:
-		respond(s, n->id, 0, true);
+	case SYS_flock:
+	case SYS_fcntl:
+		cg_direct_lock(s, n);
+		break;
+	default: /* the write-type calls of direct subtrees */
+		cg_direct_write(s, n);
 	}
 out:
 	free(n);

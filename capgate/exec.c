@@ -751,6 +751,7 @@ static int supervise(struct launch *L, int sigfd)
 	S.complain = L->o.complain;
 	S.drop_caps = L->plan.drop_caps;
 	S.fsgate = !L->o.no_fsgate;
+	S.plan = &L->plan;
 	S.attach = attach_cb;
 	S.attach_arg = L;
 	if (cg_super_init(&S) < 0)
@@ -802,7 +803,7 @@ static int supervise(struct launch *L, int sigfd)
 				if (S.listener >= 0)
 					close(fd); /* only one, from our own child */
 				else
-					S.listener = fd;
+					S.listener = cg_super_listener(fd);
 			}
 		}
 		if (p[2].revents & (POLLHUP | POLLERR)) {
@@ -1042,8 +1043,11 @@ int cmd_exec(int argc, char **argv)
 	if (load_policy(&L) < 0)
 		goto out;
 	mark("policy loaded");
+	const char *dv = getenv("CAPGATE_DIRECT");
 	struct cg_plan_in in = { .complain = L.o.complain, .uid = getuid(),
-				 .notify_socket = getenv("NOTIFY_SOCKET") };
+				 .notify_socket = getenv("NOTIFY_SOCKET"),
+				 .direct = !L.o.no_fsgate && !(dv && strcmp(dv, "0") == 0),
+				 .cwd = L.cwd };
 	if (cg_plan_build(L.pr, &in, &L.plan) < 0) {
 		msg("the plan for profile %s is too large", profile_name(L.pr));
 		goto out;

@@ -104,6 +104,25 @@ void decide_file(const struct profile *pr, const char *path,
 		memset(out, 0, sizeof(*out));
 }
 
+int decide_file_subtree(const struct profile *pr, const char *dir,
+			struct file_perms *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t len = strlen(dir);
+	if (!pr->file || len == 0 || dir[len - 1] != '/')
+		return pr->file ? 0 : 1;
+	uint32_t st = dfa_step(pr->file, dfa_start(pr->file), dir, len);
+	if (st == DFA_DEAD)
+		return 1; /* nothing below can match: nothing granted */
+	int r = dfa_uniform(pr->file, st, 1);
+	if (r <= 0)
+		return r;
+	uint32_t a = dfa_accept(pr->file, st);
+	if (a && a < pr->nperms)
+		*out = pr->perms[a];
+	return 1;
+}
+
 uint32_t file_perms_granted(const struct file_perms *fp, bool owner)
 {
 	return fp->allow | (owner ? fp->owner_allow : 0);

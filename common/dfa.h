@@ -83,6 +83,12 @@ uint32_t dfa_start(const struct dfa *d);
 uint32_t dfa_step(const struct dfa *d, uint32_t state, const char *s,
 		  size_t len);
 uint32_t dfa_accept(const struct dfa *d, uint32_t state);
+/* Is the accept id the same after every continuation of the walk at
+ * `state`: every string of bytes 1-255 with no "//" in it (nor a leading
+ * '/' when after_slash, the walk having ended in one)? 1 yes, 0 no,
+ * -ENOMEM. O(states * classes). For a directory walked with its trailing
+ * '/', yes means every path below it gets the directory's verdict. */
+int dfa_uniform(const struct dfa *d, uint32_t state, int after_slash);
 
 size_t dfa_states(const struct dfa *d);
 

@@ -63,6 +63,57 @@ uint32_t dfa_step(const struct dfa *d, uint32_t state, const char *s,
 	return o / d->nclasses;
 }
 
+int dfa_uniform(const struct dfa *d, uint32_t state, int after_slash)
+{
+	if (!d || state >= d->nstates)
+		return 0;
+	/* one byte of each class, '/' apart (it may not follow a '/') */
+	unsigned char rep[256];
+	size_t nrep = 0;
+	uint8_t seen_cls[256] = { 0 };
+	for (unsigned c = 1; c < 256; c++)
+		if (c != '/' && !seen_cls[d->cls[c]]) {
+			seen_cls[d->cls[c]] = 1;
+			rep[nrep++] = (unsigned char)c;
+		}
+	size_t n = (size_t)d->nstates * 2; /* (state, last byte was '/') */
+	uint8_t *seen = calloc(n, 1);
+	uint32_t *q = malloc(n * sizeof *q);
+	if (!seen || !q) {
+		free(seen);
+		free(q);
+		return -ENOMEM;
+	}
+	uint32_t a0 = d->accept[state];
+	size_t head = 0, tail = 0;
+	uint32_t x = state * 2 + (after_slash ? 1 : 0);
+	seen[x] = 1;
+	q[tail++] = x;
+	int r = 1;
+	while (head < tail && r) {
+		x = q[head++];
+		uint32_t st = x / 2;
+		if (d->accept[st] != a0) {
+			r = 0;
+			break;
+		}
+		const uint32_t *row = d->trans + (size_t)st * d->nclasses;
+		for (size_t i = 0; i <= nrep; i++) {
+			unsigned c = i < nrep ? rep[i] : '/';
+			if (c == '/' && (x & 1))
+				continue;
+			uint32_t y = row[d->cls[c]] / d->nclasses * 2 + (c == '/');
+			if (!seen[y]) {
+				seen[y] = 1;
+				q[tail++] = y;
+			}
+		}
+	}
+	free(seen);
+	free(q);
+	return r;
+}
+
 uint32_t dfa_accept(const struct dfa *d, uint32_t state)
 {
 	if (!d || state >= d->nstates)

@@ -220,6 +220,11 @@ size_t profile_rlimits(const struct profile *pr, const struct rlimit_rule **out)
  * directory is asked with a trailing '/'). O(strlen(path)). */
 void decide_file(const struct profile *pr, const char *path,
 		 struct file_perms *out);
+/* Does every path below directory `dir` (absolute, canonical, with its
+ * trailing '/'; the directory itself included) get the same verdict? 1
+ * and that verdict in *out, 0 when not, -ENOMEM. */
+int decide_file_subtree(const struct profile *pr, const char *dir,
+			struct file_perms *out);
 /* The bits granted to a caller (owner: its fsuid owns the file). */
 uint32_t file_perms_granted(const struct file_perms *fp, bool owner);
 

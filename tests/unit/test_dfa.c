@@ -151,6 +151,34 @@ static void expect_err(const char *pat, size_t len, size_t wantcol,
 
 /* ---- hand-written cases ---- */
 
+/* dfa_uniform(): the same accept id after every continuation of `prefix`
+ * (no "//"), for one pattern. */
+static void expect_uniform(const char *pat, const char *prefix, int want)
+{
+	struct dfa *d = build1(pat);
+	if (!d)
+		return;
+	uint32_t st = dfa_step(d, dfa_start(d), prefix, strlen(prefix));
+	size_t l = strlen(prefix);
+	int got = st == DFA_DEAD ? -1 : dfa_uniform(d, st, l && prefix[l - 1] == '/');
+	CHECK(got == want, "uniform(\"%s\" after \"%s\"): got %d want %d", pat, prefix,
+	      got, want);
+	dfa_free(d);
+}
+
+static void test_uniform(void)
+{
+	expect_uniform("/a/{,**}", "/a/", 1);
+	expect_uniform("/a/{,**}", "/a/b/", 1);
+	expect_uniform("/a/**", "/a/", 0);   /* /a/ itself is not matched */
+	expect_uniform("/a/**", "/a/b/", 1); /* everything below /a/b/ is */
+	expect_uniform("/a/*", "/a/", 0);    /* not /a/b/c */
+	expect_uniform("/a/{,**}", "/a", 0); /* "/a" + "x" is another name */
+	expect_uniform("/a/{,b/**}", "/a/", 0);
+	expect_uniform("/a/{,[^.]**}", "/a/", 0); /* dotfiles excluded */
+	expect_uniform("/a/**", "/b/", -1);  /* dead: nothing can match */
+}
+
 static void test_operators(void)
 {
 	static const struct {
@@ -1500,6 +1528,7 @@ int main(void)
 	test_save_load();
 	test_many_rules();
 	test_size_limits();
+	test_uniform();
 	test_classes();
 	test_classes_profile();
 	test_exploding();

@@ -110,6 +110,134 @@ static void test_plan_rules(void)
 	policy_free(pol);
 }
 
+/* The direct subtree planned at dst: its attrs, or -1. */
+static int op_at(const struct cg_plan *p, const char *dst)
+{
+	for (size_t i = 0; i < p->nmounts; i++)
+		if (p->mounts[i].op == MOP_DIRECT && strcmp(p->mounts[i].dst, dst) == 0)
+			return (int)p->mounts[i].attrs;
+	return -1;
+}
+
+enum { RO = 0, RO_NOEXEC = CG_DIRECT_NOEXEC, RW = CG_DIRECT_RW,
+       RW_NOEXEC = CG_DIRECT_RW | CG_DIRECT_NOEXEC };
+
+static void plan_cwd(const char *text, const char *name, bool direct, const char *cwd,
+		     struct cg_plan *plan, struct policy **pol)
+{
+	*pol = compile(text);
+	memset(plan, 0, sizeof *plan);
+	if (!*pol)
+		return;
+	struct cg_plan_in in = { .uid = 0, .direct = direct, .cwd = cwd };
+	CHECK(cg_plan_build(policy_find(*pol, name), &in, plan) == 0, "build %s", name);
+}
+
+static void plan_for(const char *text, const char *name, bool direct, struct cg_plan *plan,
+		     struct policy **pol)
+{
+	plan_cwd(text, name, direct, "/", plan, pol);
+}
+
+/* Direct subtrees: only where every path below gets one verdict that a
+ * read-only bind gives exactly (cg_plan.h). */
+static void test_plan_direct(void)
+{
+	struct policy *pol;
+	struct cg_plan p;
+	plan_for("profile d {\n"
+		 "  /usr/lib/** mrix,\n"              /* not /usr/lib/ itself */
+		 "  /usr/include/{,**} r,\n"          /* the whole tree: noexec */
+		 "  /usr/share/{,**} r,\n"
+		 "  deny /usr/share/zoneinfo/** r,\n" /* a hole: /usr/share stays */
+		 "  /usr/share/locale/{,**} r,\n"
+		 "  /usr/src/{,**} mr,\n"             /* m without x: stays */
+		 "  /opt/{,**} rw,\n"                 /* read-write */
+		 "  /srv/{,**} ra,\n"                 /* append-only: stays */
+		 "  /usr/games/{,**} r,\n"
+		 "  owner /usr/games/** w,\n"         /* an owner grant: stays */
+		 "  /etc/ssl/{,**} r,\n"
+		 "  audit /etc/alternatives/{,**} r,\n" /* audited: stays */
+		 "}\n", "d", true, &p, &pol);
+	CHECK(op_at(&p, "/usr") < 0 && op_at(&p, "/usr/lib") < 0, "not uniform at the top");
+	CHECK(op_at(&p, "/usr/lib/x86_64-linux-gnu") == RO, "below the glob: direct, exec");
+	CHECK(op_at(&p, "/usr/lib/gcc") == RO, "/usr/lib/gcc direct");
+	CHECK(op_at(&p, "/usr/include") == RO_NOEXEC, "r only: noexec");
+	CHECK(op_at(&p, "/usr/include/linux") < 0, "covered by its parent");
+	CHECK(op_at(&p, "/usr/share") < 0, "a deny below: not uniform");
+	CHECK(op_at(&p, "/usr/share/locale") == RO_NOEXEC, "a uniform child");
+	CHECK(op_at(&p, "/usr/share/zoneinfo") < 0, "nothing granted: stays in fsgate");
+	CHECK(op_at(&p, "/usr/src") < 0, "m without x stays");
+	CHECK(op_at(&p, "/opt") == RW_NOEXEC, "rw: read-write");
+	CHECK(op_at(&p, "/srv") < 0, "append-only stays");
+	CHECK(op_at(&p, "/usr/games") < 0, "owner grants stay");
+	CHECK(op_at(&p, "/etc/ssl") == RO_NOEXEC, "/etc/ssl");
+	CHECK(op_at(&p, "/etc/alternatives") < 0, "audit stays");
+	CHECK(p.direct && p.lock_check, "writes and locks go to the supervisor");
+	/* the direct mounts come before the tmpfs on /dev and friends */
+	CHECK(find(&p, MOP_DIRECT, "/usr/lib/x86_64-linux-gnu") > find(&p, MOP_REMOUNT_RO, "/dev"),
+	      "direct mounts last");
+	policy_free(pol);
+
+	/* k everywhere: no lock checks; px anywhere: nothing direct */
+	plan_for("profile k { /usr/include/{,**} rk, }\n", "k", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") == RO_NOEXEC && !p.lock_check, "rk: no lock check");
+	policy_free(pol);
+	/* read-write with l: the supervisor has nothing to answer */
+	plan_for("profile w { /opt/{,**} rwlk, }\n", "w", true, &p, &pol);
+	CHECK(op_at(&p, "/opt") == RW_NOEXEC && !p.direct && !p.lock_check, "rwlk: no checks");
+	policy_free(pol);
+	plan_for("profile w { /opt/{,**} rwk, }\n", "w", true, &p, &pol);
+	CHECK(op_at(&p, "/opt") == RW_NOEXEC && p.direct, "rw without l: links checked");
+	policy_free(pol);
+	/* the working directory: its shallowest uniform ancestor */
+	static const char wp[] = "profile c { /home/ r, /home/** rwlk, deny /home/u/x/{,**} w, "
+				 "/dev/shm/** rwl, /proc/** r, /usr/include/{,**} r, }\n";
+	plan_cwd(wp, "c", true, "/home/u/src/lib", &p, &pol);
+	CHECK(op_at(&p, "/home") < 0 && op_at(&p, "/home/u") < 0, "not uniform above");
+	CHECK(op_at(&p, "/home/u/src") == RW_NOEXEC, "the cwd's uniform ancestor");
+	CHECK(op_at(&p, "/home/u/src/lib") < 0, "only one");
+	policy_free(pol);
+	plan_cwd(wp, "c", true, "/home/u/x", &p, &pol);
+	CHECK(op_at(&p, "/home/u/x") == RO_NOEXEC, "the cwd itself, read-only");
+	policy_free(pol);
+	plan_cwd(wp, "c", true, "/dev/shm/b", &p, &pol);
+	CHECK(op_at(&p, "/dev/shm") < 0 && op_at(&p, "/dev/shm/b") == RW_NOEXEC, "below /dev/shm");
+	policy_free(pol);
+	plan_cwd(wp, "c", true, "/proc/1", &p, &pol);
+	CHECK(op_at(&p, "/proc/1") < 0, "not in /proc");
+	policy_free(pol);
+	plan_cwd(wp, "c", true, "/usr/include/linux", &p, &pol);
+	CHECK(op_at(&p, "/usr/include") == RO_NOEXEC && op_at(&p, "/usr/include/linux") < 0,
+	      "covered by a system candidate");
+	policy_free(pol);
+	plan_cwd("profile o { /usr/{,**} rw, }\n", "o", true, "/usr", &p, &pol);
+	CHECK(op_at(&p, "/usr") == RW_NOEXEC, "/usr itself");
+	policy_free(pol);
+	plan_for("profile t { /usr/include/{,**} r, /bin/foo px, }\n", "t", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") < 0 && !p.direct, "a profile with transitions");
+	policy_free(pol);
+	plan_for("profile u { /usr/include/{,**} r, /usr/bin/** Ux, }\n", "u", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") < 0, "ux: an unconfined child would find it read-only");
+	policy_free(pol);
+	/* not asked (fsgate off, CAPGATE_DIRECT=0), complain mode, flags */
+	plan_for("profile n { /usr/include/{,**} r, }\n", "n", false, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") < 0, "not asked");
+	policy_free(pol);
+	plan_for("profile c flags=(complain) { /usr/include/{,**} r, }\n", "c", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") < 0, "complain");
+	policy_free(pol);
+	plan_for("profile a flags=(audit) { /usr/include/{,**} r, }\n", "a", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/include") < 0, "audit");
+	policy_free(pol);
+	/* ix is the only exec mode a direct subtree may carry */
+	plan_for("profile x { /usr/lib/gcc/{,**} mrix, /usr/libexec/{,**} rix, "
+		 "audit /usr/libexec/foo ix, }\n", "x", true, &p, &pol);
+	CHECK(op_at(&p, "/usr/lib/gcc") == RO, "ix");
+	CHECK(op_at(&p, "/usr/libexec") < 0, "an audited exec below");
+	policy_free(pol);
+}
+
 static void test_labels(void)
 {
 	char b[300];
@@ -177,6 +305,7 @@ int main(void)
 {
 	test_plan_minimal();
 	test_plan_rules();
+	test_plan_direct();
 	test_labels();
 	test_scrub();
 	printf("%d checks, %d failures\n", checks, failures);
