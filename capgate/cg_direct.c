@@ -44,9 +44,13 @@ static void decide(struct cg_super *s, const struct seccomp_notif *n,
 	pid_t tid = (pid_t)n->pid;
 	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0)
 		return;
-	long fsuid = cg_status_field(tid, "Uid", 3, 10);
 	struct file_perms fp;
 	decide_file(cur, path, &fp);
+	if ((fp.allow & want) == want) {
+		cg_respond(s, n->id, 0, true); /* the fsuid (a /proc read) unneeded */
+		return;
+	}
+	long fsuid = cg_status_field(tid, "Uid", 3, 10);
 	if ((file_perms_granted(&fp, fsuid >= 0 && fsuid == ouid) & want) == want) {
 		cg_respond(s, n->id, 0, true);
 		return;
@@ -216,6 +220,8 @@ static const char *check_name(pid_t tid, const struct cg_super *s, const struct 
 	if (wn->kind == W_OPEN || wn->kind == W_ATTR) {
 		if (w->nr == SYS_creat)
 			fl = O_CREAT | O_WRONLY | O_TRUNC;
+		if (wn->kind == W_OPEN && (fl & O_PATH))
+			return NULL; /* the kernel ignores the access mode */
 		bool nofollow = w->nofollow;
 		bool empty = false;
 		if (wn->kind == W_OPEN)

@@ -128,6 +128,11 @@ static int bpf_from_memfd(int mfd, struct cg_bpf *out)
 	return 0;
 }
 
+int cg_bpf_from_fd(int fd, struct cg_bpf *out)
+{
+	return bpf_from_memfd(fd, out);
+}
+
 int cg_seccomp_export(const struct cg_plan *p, const struct profile *net,
 		      struct cg_bpf *out)
 {

@@ -27,6 +27,8 @@ int cg_seccomp_export(const struct cg_plan *p, const struct profile *net,
 /* Install (no_new_privs must be set); with `listener`, returns the
  * user-notification listener fd. 0/fd or -errno. */
 int cg_seccomp_install(const struct cg_bpf *b, bool listener);
+/* A filter written to fd (a memfd) by another process. 0 or -errno. */
+int cg_bpf_from_fd(int fd, struct cg_bpf *out);
 void cg_bpf_free(struct cg_bpf *b);
 
 #endif

@@ -318,6 +318,9 @@ static int apply_transition(struct cg_super *s, pid_t pid, const struct trans *t
 		return r;
 	if (!t->to || (t->to == t->from && !t->scrub))
 		return 0; /* ix: back where it was, nothing else changes */
+	if (!t->from && !t->scrub)
+		return 0; /* the first exec: the launcher's child lowered the
+			   * profile's rlimits and capabilities itself */
 	const struct rlimit_rule *rl;
 	size_t nrl = profile_rlimits(t->to, &rl);
 	struct cg_err e;
@@ -546,12 +549,14 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		cg_respond(s, n->id, EACCES, false);
 		return;
 	}
-	long fsuid = cg_status_field(tid, "Uid", 3, 10);
-	bool owner = fsuid >= 0 && (uid_t)fsuid == st.st_uid;
 	bool complain = s->complain || (profile_flags(cur) & PF_COMPLAIN);
 	struct file_perms fp;
 	decide_file(cur, t.path, &fp);
 	bool in_allow = fp.allow & PERM_EXEC;
+	/* the fsuid (a /proc read) only for an owner rule or a line */
+	long fsuid = in_allow && !(fp.audit & PERM_EXEC) ? -1 :
+		     cg_status_field(tid, "Uid", 3, 10);
+	bool owner = fsuid >= 0 && (uid_t)fsuid == st.st_uid;
 	bool granted = file_perms_granted(&fp, owner) & PERM_EXEC;
 	if (!granted) {
 		close(fd);
@@ -688,10 +693,16 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &n->id) < 0)
 		return;
 	s->nmmap++;
-	long fsuid = cg_status_field(tid, "Uid", 3, 10);
 	struct file_perms fp;
 	decide_file(cur, path, &fp);
-	uint32_t g = file_perms_granted(&fp, ouid >= 0 && fsuid == ouid);
+	/* the caller's fsuid (a /proc read) only when an owner rule or a
+	 * line needs it: the common allowed mapping goes without */
+	long fsuid = -1;
+	uint32_t g = fp.allow;
+	if (!(g & (PERM_MMAP | PERM_EXEC)) || (fp.audit & PERM_MMAP)) {
+		fsuid = cg_status_field(tid, "Uid", 3, 10);
+		g = file_perms_granted(&fp, ouid >= 0 && fsuid == ouid);
+	}
 	if (g & (PERM_MMAP | PERM_EXEC)) {
 		if (fp.audit & PERM_MMAP)
 			cg_log_file(s, AUDIT_AUDIT, "file_mmap", label, path, NULL, NULL, tid,

@@ -97,6 +97,7 @@ struct launch {
 	int alive[2];    /* held by the launcher; init sees HUP when it dies */
 	char cwd[PATH_MAX];
 	struct cg_bpf bpf_own; /* the seccomp filter, compiled beforehand */
+	int bpf_fd;            /* memfd: the filter, for the program (after go) */
 	struct cg_fsgate shared; /* the shared fsgate (cg_fsgate.h) */
 	bool sharing;            /* cg_fsgate_begin() succeeded */
 	bool shared_died;        /* the shared fsgate ended under us */
@@ -623,6 +624,17 @@ static void program_main(struct launch *L)
 		snprintf(e.what, sizeof e.what, "no_new_privs");
 		goto fail;
 	}
+	/* The launcher compiled the filter while init built the root; it is
+	 * in the memfd by the time netgate is in place. */
+	char go = 0;
+	if (read(L->go[0], &go, 1) != 1 || go != 'g')
+		_exit(EXIT_LAUNCH); /* netgate failed (the launcher says why), or it died */
+	close(L->go[0]);
+	if ((r = cg_bpf_from_fd(L->bpf_fd, &L->bpf_own)) < 0) {
+		snprintf(e.what, sizeof e.what, "seccomp filter");
+		goto fail;
+	}
+	close(L->bpf_fd);
 	int lfd = cg_seccomp_install(&L->bpf_own, true);
 	if (lfd < 0) {
 		r = lfd;
@@ -635,10 +647,6 @@ static void program_main(struct launch *L)
 	}
 	close(lfd);
 	close(L->sock[1]);
-	char go = 0;
-	if (read(L->go[0], &go, 1) != 1 || go != 'g')
-		_exit(EXIT_LAUNCH); /* netgate failed (the launcher says why), or it died */
-	close(L->go[0]);
 	mark("program: exec");
 	execvp(L->o.argv[0], L->o.argv);
 	r = errno;
@@ -883,6 +891,8 @@ static void cleanup(struct launch *L)
 	if (L->mntfd >= 0)
 		close(L->mntfd);
 	cg_bpf_free(&L->bpf_own);
+	if (L->bpf_fd >= 0)
+		close(L->bpf_fd);
 	mark("fsgate reaped");
 	if (L->warm > 0)
 		waitpid(L->warm, NULL, 0);
@@ -979,10 +989,14 @@ static int start_root(struct launch *L, int *nsfd)
 
 /* One seccomp filter: ours, with netgate's socket rules unless nothing
  * is refused (complain mode, flags=(unconfined)). */
+/* Into L->bpf_fd, which the program reads after "go". */
 static int compile_filters(struct launch *L)
 {
 	bool net = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
 	int r = cg_seccomp_export(&L->plan, net ? L->pr : NULL, &L->bpf_own);
+	if (r >= 0 && pwrite(L->bpf_fd, L->bpf_own.buf, L->bpf_own.len, 0) !=
+			      (ssize_t)L->bpf_own.len)
+		r = -EIO;
 	if (r < 0) {
 		msg("cannot build the seccomp filter: %s", strerror(-r));
 		return -1;
@@ -998,7 +1012,7 @@ int cmd_exec(int argc, char **argv)
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
 	L.att_fd = L.go[0] = L.go[1] = -1;
-	L.mntfd = -1;
+	L.mntfd = L.bpf_fd = -1;
 	L.shared.conn = L.shared.lock = L.shared.mnt = -1;
 	L.self = getpid();
 	mark("start");
@@ -1060,14 +1074,11 @@ int cmd_exec(int argc, char **argv)
 	shared_register(&L);
 	if (!rooted && start_root(&L, &nsfd) == -1)
 		goto out;
-	if (start_netgate(&L) < 0)
-		goto out;
-	mark("netgate started");
-	if (compile_filters(&L) < 0)
-		goto out;
-	mark("filters compiled");
+	/* init first: it builds the root while we attach netgate and
+	 * compile the seccomp filter */
+	L.bpf_fd = memfd_create("capgate-filter", MFD_CLOEXEC);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, L.sock) < 0 ||
-	    pipe2(L.alive, O_CLOEXEC) < 0 || pipe2(L.go, O_CLOEXEC) < 0) {
+	    pipe2(L.alive, O_CLOEXEC) < 0 || pipe2(L.go, O_CLOEXEC) < 0 || L.bpf_fd < 0) {
 		msg("socketpair: %m");
 		goto out;
 	}
@@ -1089,6 +1100,12 @@ int cmd_exec(int argc, char **argv)
 	nsfd = -1;
 	close(L.sock[1]);
 	L.sock[1] = -1;
+	if (start_netgate(&L) < 0)
+		goto out;
+	mark("netgate started");
+	if (compile_filters(&L) < 0)
+		goto out;
+	mark("filters compiled");
 	status = supervise(&L, sigfd);
 	mark("sandbox ended");
 out:
