@@ -151,13 +151,13 @@ static void test_plan_direct(void)
 		 "  /usr/share/{,**} r,\n"
 		 "  deny /usr/share/zoneinfo/** r,\n" /* a hole: /usr/share stays */
 		 "  /usr/share/locale/{,**} r,\n"
-		 "  /usr/src/{,**} mr,\n"             /* m without x: stays */
+		 "  /usr/local/{,**} mr,\n"           /* m without x: stays */
 		 "  /opt/{,**} rw,\n"                 /* read-write */
-		 "  /srv/{,**} ra,\n"                 /* append-only: stays */
-		 "  /usr/games/{,**} r,\n"
-		 "  owner /usr/games/** w,\n"         /* an owner grant: stays */
+		 "  /lib64/{,**} ra,\n"               /* append-only: stays */
+		 "  /usr/share/i18n/{,**} r,\n"
+		 "  owner /usr/share/i18n/** w,\n"    /* an owner grant: stays */
 		 "  /etc/ssl/{,**} r,\n"
-		 "  audit /etc/alternatives/{,**} r,\n" /* audited: stays */
+		 "  audit /usr/lib/git-core/{,**} r,\n" /* audited: stays */
 		 "}\n", "d", true, &p, &pol);
 	CHECK(op_at(&p, "/usr") < 0 && op_at(&p, "/usr/lib") < 0, "not uniform at the top");
 	CHECK(op_at(&p, "/usr/lib/x86_64-linux-gnu") == RO, "below the glob: direct, exec");
@@ -167,12 +167,12 @@ static void test_plan_direct(void)
 	CHECK(op_at(&p, "/usr/share") < 0, "a deny below: not uniform");
 	CHECK(op_at(&p, "/usr/share/locale") == RO_NOEXEC, "a uniform child");
 	CHECK(op_at(&p, "/usr/share/zoneinfo") < 0, "nothing granted: stays in fsgate");
-	CHECK(op_at(&p, "/usr/src") < 0, "m without x stays");
+	CHECK(op_at(&p, "/usr/local") < 0, "m without x stays");
 	CHECK(op_at(&p, "/opt") == RW_NOEXEC, "rw: read-write");
-	CHECK(op_at(&p, "/srv") < 0, "append-only stays");
-	CHECK(op_at(&p, "/usr/games") < 0, "owner grants stay");
+	CHECK(op_at(&p, "/lib64") < 0, "append-only stays");
+	CHECK(op_at(&p, "/usr/share/i18n") < 0, "owner grants stay");
 	CHECK(op_at(&p, "/etc/ssl") == RO_NOEXEC, "/etc/ssl");
-	CHECK(op_at(&p, "/etc/alternatives") < 0, "audit stays");
+	CHECK(op_at(&p, "/usr/lib/git-core") < 0, "audit stays");
 	CHECK(p.direct && p.lock_check, "writes and locks go to the supervisor");
 	/* the direct mounts come before the tmpfs on /dev and friends */
 	CHECK(find(&p, MOP_DIRECT, "/usr/lib/x86_64-linux-gnu") > find(&p, MOP_REMOUNT_RO, "/dev"),
