@@ -346,18 +346,26 @@ static void remove_cgroup(struct cg_fsgate *g)
 	rmdir(p); /* EBUSY while instances live */
 }
 
-void cg_fsgate_end(struct cg_fsgate *g)
+void cg_fsgate_leave(struct cg_fsgate *g)
 {
 	if (g->mnt >= 0)
 		close(g->mnt);
 	if (g->lock >= 0)
 		close(g->lock);
+	g->mnt = g->lock = -1;
+	if (g->conn >= 0 && g->pid > 0 && !g->left)
+		shutdown(g->conn, SHUT_WR);
+	g->left = true;
+}
+
+void cg_fsgate_end(struct cg_fsgate *g)
+{
+	cg_fsgate_leave(g);
 	if (g->conn >= 0 && g->pid > 0) {
 		/* The daemon forgets us, and when we were its last instance
 		 * (and it does not linger) it ends before it lets go: wait for
 		 * that, briefly, so that nothing of ours outlives us. */
 		char bye[8] = "";
-		shutdown(g->conn, SHUT_WR);
 		struct pollfd p = { .fd = g->conn, .events = POLLIN };
 		if (poll(&p, 1, 2000) > 0 && recv(g->conn, bye, sizeof bye - 1, MSG_DONTWAIT) > 0 &&
 		    strcmp(bye, "bye") == 0)

@@ -12,7 +12,9 @@
  *                         the socket and our connection made here)
  *   cg_fsgate_register()  register the instance, and receive a clone of
  *                         the mount (unless we made it)
- *   cg_fsgate_end()       leave (the daemon forgets the instance)
+ *   cg_fsgate_leave()     say we are going (the daemon forgets the
+ *                         instance, and ends if it was the last)
+ *   cg_fsgate_end()       leave, and wait for a daemon that ends
  * One lock, /run/capgate/fsgate.lock, orders launchers that connect or
  * start a daemon, and a daemon that ends.
  */
@@ -29,6 +31,7 @@ struct cg_fsgate {
 	int mnt;   /* the mount, when we started the daemon; else -1 */
 	pid_t pid; /* the daemon */
 	bool unconfirmed; /* registered with a daemon we started: answer unread */
+	bool left;        /* cg_fsgate_leave() done */
 	char sock[96]; /* fits a sockaddr_un */
 	char key[20];
 	char cgroot[4096];
@@ -56,6 +59,9 @@ int cg_fsgate_register(struct cg_fsgate *g, const char *cgrel, const char *profi
  * or -1 with `err` filled (it refused the instance). */
 int cg_fsgate_confirm(struct cg_fsgate *g, char *err, size_t errlen);
 
+/* Leave without waiting: the launcher's own cleanup runs while a daemon
+ * that ends with us shuts down. */
+void cg_fsgate_leave(struct cg_fsgate *g);
 void cg_fsgate_end(struct cg_fsgate *g);
 
 /* Remove what killed daemons left: stale sockets, empty cgroups. */

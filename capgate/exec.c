@@ -46,6 +46,7 @@
 #include "capgate/cg_apply.h"
 #include "capgate/cg_capaudit.h"
 #include "capgate/cg_cgroup.h"
+#include "capgate/cg_elf.h"
 #include "capgate/cg_fsgate.h"
 #include "capgate/cg_nflog.h"
 #include "capgate/cg_plan.h"
@@ -102,6 +103,8 @@ struct launch {
 	bool sharing;            /* cg_fsgate_begin() succeeded */
 	bool shared_died;        /* the shared fsgate ended under us */
 	int mntfd;               /* the shared fsgate's mount for us, or -1 */
+	int cgfd;                /* the instance cgroup, when the program is
+				  * born in it (first_exec_ix()), else -1 */
 };
 
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -659,6 +662,41 @@ fail:
 
 /* ---- init (sandbox pid 1) ---- */
 
+static bool ix_in(const struct profile *pr, const char *path)
+{
+	struct file_perms fp;
+	decide_file(pr, path, &fp);
+	return (fp.allow & PERM_EXEC) && fp.x.type == XT_INHERIT && !fp.x.flags &&
+	       !(fp.audit & PERM_EXEC);
+}
+
+/* May the program be born in the instance cgroup, so that its first exec
+ * needs no ptrace? When that exec is one the profile allows anyway as a
+ * plain ix of an ELF program whose interpreter it also allows: then the
+ * supervisor answers it at once and fsgate (or a direct subtree) checks
+ * the kernel's exec opens, as for any ix exec (cg_super.h). Otherwise
+ * (a script, a program the profile does not let run, complain mode) the
+ * first exec stays the launcher's own, entering the profile at its exec
+ * stop, as AppArmor's aa-exec does. */
+static bool first_exec_ix(const struct launch *L)
+{
+	char path[PATH_MAX], interp[PATH_MAX], real[PATH_MAX];
+	if (L->o.no_fsgate || L->plan.complain ||
+	    (profile_flags(L->pr) & (PF_COMPLAIN | PF_UNCONFINED | PF_AUDIT | PF_KILL)) ||
+	    find_program(L->o.argv[0], path, sizeof path) < 0 || !ix_in(L->pr, path))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	int r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ?
+			cg_elf_interp(fd, interp, sizeof interp) : -ENOEXEC;
+	close(fd);
+	if (r < 0)
+		return false; /* not ELF: a script's interpreter is the kernel's */
+	return r == 0 || (realpath(interp, real) && ix_in(L->pr, real));
+}
+
 static void init_main(struct launch *L, int nsfd) __attribute__((noreturn));
 static void init_main(struct launch *L, int nsfd)
 {
@@ -690,7 +728,16 @@ static void init_main(struct launch *L, int nsfd)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t prog = fork();
+	/* Born in the instance cgroup when its first exec is an ix of the
+	 * profile's own; else it enters at that exec (a transition). */
+	pid_t prog = -1;
+	if (L->cgfd >= 0) {
+		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+					 .cgroup = (uint64_t)L->cgfd };
+		prog = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	}
+	if (prog < 0)
+		prog = fork();
 	if (prog < 0) {
 		msg("fork: %m");
 		_exit(EXIT_LAUNCH);
@@ -884,16 +931,16 @@ static void cleanup(struct launch *L)
 	if (L->fsgate_pidfd >= 0)
 		close(L->fsgate_pidfd);
 	L->fsgate_pidfd = -1;
-	/* the sandbox is gone: the shared fsgate may forget the instance */
-	cg_fsgate_end(&L->shared);
-	if (L->shared_died) /* killed: its socket and cgroup are ours to remove */
-		cg_fsgate_collect(L->cgroot);
+	/* the sandbox is gone: the shared fsgate may forget the instance (and
+	 * shut down, while we take down the rest; waited for at the end) */
+	cg_fsgate_leave(&L->shared);
 	if (L->mntfd >= 0)
 		close(L->mntfd);
 	cg_bpf_free(&L->bpf_own);
 	if (L->bpf_fd >= 0)
 		close(L->bpf_fd);
-	mark("fsgate reaped");
+	if (L->cgfd >= 0)
+		close(L->cgfd);
 	if (L->warm > 0)
 		waitpid(L->warm, NULL, 0);
 	if (L->cg_made) {
@@ -911,6 +958,10 @@ static void cleanup(struct launch *L)
 	if (L->nflog) /* last lines; the socket goes in release_netlink() */
 		cg_nflog_read(L->nflog, L->audit, ours_base, (void *)L->pr);
 	cg_capaudit_close(L->capaudit); /* with its last lines */
+	cg_fsgate_end(&L->shared);
+	if (L->shared_died) /* killed: its socket and cgroup are ours to remove */
+		cg_fsgate_collect(L->cgroot);
+	mark("fsgate gone");
 	if (L->audit)
 		audit_sink_close(L->audit);
 	policy_free(L->pol);
@@ -1012,7 +1063,7 @@ int cmd_exec(int argc, char **argv)
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
 	L.att_fd = L.go[0] = L.go[1] = -1;
-	L.mntfd = L.bpf_fd = -1;
+	L.mntfd = L.bpf_fd = L.cgfd = -1;
 	L.shared.conn = L.shared.lock = L.shared.mnt = -1;
 	L.self = getpid();
 	mark("start");
@@ -1074,6 +1125,11 @@ int cmd_exec(int argc, char **argv)
 	shared_register(&L);
 	if (!rooted && start_root(&L, &nsfd) == -1)
 		goto out;
+	if (first_exec_ix(&L)) {
+		char cg[PATH_MAX + 300];
+		snprintf(cg, sizeof cg, "%s/%s", L.cgroot, L.inst);
+		L.cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	/* init first: it builds the root while we attach netgate and
 	 * compile the seccomp filter */
 	L.bpf_fd = memfd_create("capgate-filter", MFD_CLOEXEC);

@@ -200,13 +200,20 @@ cx() { # cx PROFILE PROGRAM...: run confined, log to $LOG
 }
 
 @test "ix of an ELF program whose loader has x needs no exec stop; without x on the loader it takes one" {
-	# The launcher's own first exec is always a transition (into the
-	# profile); the two ix execs of true then run directly (fsgate
-	# checks x on the program and ld.so) or through the exec window.
+	# The ix execs of true run directly (fsgate checks x on the program
+	# and ld.so) or through the exec window. So does the launcher's own
+	# first exec (dash): when the profile gives it ix as well, the
+	# program is born in the instance cgroup; else it enters at that
+	# exec's stop (a transition).
 	run env CAPGATE_DEBUG=1 "$CAPGATE" exec --policy "$W/pol" --profile ixfast -- /usr/bin/dash -c '/usr/bin/true && /usr/bin/true && echo ok'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *ok* ]]
-	[[ "$output" == *"supervised 3 execs (1 transitions)"* ]]
+	[[ "$output" == *"supervised 3 execs (0 transitions)"* ]]
+	# a first program without x in its profile still runs (the launcher's
+	# exec, as aa-exec's), through a transition
+	run env CAPGATE_DEBUG=1 "$CAPGATE" exec --policy "$W/pol" --profile ixfast -- /usr/bin/false
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"supervised 1 execs (1 transitions)"* ]]
 	run env CAPGATE_DEBUG=1 "$CAPGATE" exec --policy "$W/pol" --profile ixslow -- /usr/bin/dash -c '/usr/bin/true && /usr/bin/true && echo ok'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *ok* ]]
