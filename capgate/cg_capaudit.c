@@ -214,18 +214,21 @@ static void ld_imm64(struct prog *p, uint8_t dst, uint64_t v)
 	emit(p, 0, 0, 0, 0, (int32_t)(uint32_t)(v >> 32));
 }
 
-/* Tracepoint only: drop the event, without waking the reader, when a
- * return address on the stack lies in a silent-check function (silent()
- * in the program: otherwise cap_vm_enough_memory's refused sys_admin probe
- * on every private writable mmap cost a ring-buffer wake-up, an IPI). */
+/* Tracepoint only: drop the event, without waking the reader, when the
+ * innermost frames show the silent check every private writable mmap
+ * makes (cap_vm_enough_memory's sys_admin probe; otherwise each cost a
+ * ring-buffer wake-up, an IPI). The rarer silent checks are left to
+ * silent() in user space: a short program verifies in ~0.04 ms, one that
+ * tried them all in ~0.5 ms of every start. */
+#define HOT_FRAMES 4
 static void drop_silent(struct prog *p, const struct kinfo *ki)
 {
 	jump(p, BPF_JMP32 | BPF_JSLE | BPF_K, R0, 0, L_DISCARD); /* cannot tell */
-	for (size_t i = 0; i < STACK_DEPTH; i++) {
+	for (size_t i = 0; i < HOT_FRAMES; i++) {
 		emit(p, BPF_LDX | BPF_MEM | BPF_DW, R1, R9,
 		     (int16_t)(offsetof(struct cap_event, stack) + 8 * i), 0);
 		for (size_t j = 0; j < NNOAUDIT; j++) {
-			if (!ki->noaudit[j][0])
+			if (!ki->noaudit[j][0] || !strstr(noaudit_fns[j], "vm_enough_memory"))
 				continue;
 			/* (start, end]: return addresses follow their call */
 			ld_imm64(p, R2, ki->noaudit[j][0]);
