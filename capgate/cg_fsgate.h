@@ -43,6 +43,8 @@ struct cg_fsgate_how {
 	const char *cache;     /* compiled policy cache */
 	const char *cgroot;    /* cgroup2 mount point */
 	double linger;
+	bool fork;             /* run our own copy of fsgate's code (fsg_main)
+				* in the child, not exec the binary */
 };
 
 /* 0, or -errno (then nothing is held). */

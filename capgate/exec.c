@@ -979,7 +979,10 @@ static void shared_begin(struct launch *L)
 		.fsgate = fsgate_path(path, sizeof path),
 		.policy = L->o.policy_dir ? L->o.policy_dir : default_policy_dir(dir, sizeof dir),
 		.cache = "/run/capgate/cache", .cgroot = L->cgroot, .linger = L->o.linger,
+		/* our own copy of its code, unless another binary is named */
+		.fork = getenv("CAPGATE_FSGATE") == NULL,
 	};
+	fflush(NULL); /* a forked fsgate must not write our buffers again */
 	int r = cg_fsgate_begin(&L->shared, &h);
 	L->sharing = r == 0;
 	if (r < 0 && getenv("CAPGATE_DEBUG"))
