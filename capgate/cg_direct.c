@@ -36,6 +36,12 @@ static const char *direct_dir(const struct cg_plan *p, const char *path)
 	return NULL;
 }
 
+/* w includes append, as upstream (and fsgate) have it. */
+static uint32_t with_append(uint32_t granted)
+{
+	return granted & PERM_WRITE ? granted | PERM_APPEND : granted;
+}
+
 /* Decide `want` on `path` for the caller; log and refuse when not granted. */
 static void decide(struct cg_super *s, const struct seccomp_notif *n,
 		   const struct profile *cur, const char *label, const char *op,
@@ -46,12 +52,12 @@ static void decide(struct cg_super *s, const struct seccomp_notif *n,
 		return;
 	struct file_perms fp;
 	decide_file(cur, path, &fp);
-	if ((fp.allow & want) == want) {
+	if ((with_append(fp.allow) & want) == want) {
 		cg_respond(s, n->id, 0, true); /* the fsuid (a /proc read) unneeded */
 		return;
 	}
 	long fsuid = cg_status_field(tid, "Uid", 3, 10);
-	if ((file_perms_granted(&fp, fsuid >= 0 && fsuid == ouid) & want) == want) {
+	if ((with_append(file_perms_granted(&fp, fsuid >= 0 && fsuid == ouid)) & want) == want) {
 		cg_respond(s, n->id, 0, true);
 		return;
 	}

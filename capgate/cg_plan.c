@@ -89,8 +89,8 @@ static int direct_attrs(const struct file_perms *fp, bool *nolock, bool *writes)
 		return -1;
 	if (a & PERM_WRITE)
 		attrs |= CG_DIRECT_RW;
-	else if (a & PERM_APPEND)
-		return -1;
+	else if (a & (PERM_APPEND | PERM_LINK))
+		return -1; /* append-only, or links made where nothing else is */
 	if (a & PERM_EXEC) {
 		if (fp->x.type != XT_INHERIT || fp->x.flags)
 			return -1;

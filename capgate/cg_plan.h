@@ -79,7 +79,8 @@ int cg_plan_build(const struct profile *pr, const struct cg_plan_in *in,
  *   - r granted; w with it (a read-write mount: creating, removing,
  *     renaming within, attributes), or neither w nor a (read-only; the
  *     supervisor answers writes EACCES with a line, cg_direct.h, before
- *     the kernel's EROFS); append-only keeps the directory in fsgate;
+ *     the kernel's EROFS); append-only, or l without w, keeps the
+ *     directory in fsgate (a read-only mount could not make the link);
  *   - l: when absent, link(2) there is refused by the supervisor (within
  *     one verdict, upstream's subset rule always holds);
  *   - no owner-only grants, no audit bits (no line would be written);

@@ -114,6 +114,7 @@ profile $name {
   #include <abstractions/base>
   /usr/bin/{dash,cat,mv,rm,ln,mkdir,chmod} mrix,
   @{PROC}/@{pid}/mountinfo r,
+  $D/{,**} r,
   $W/work/ r,
   $W/work/** ${p#*:},
 }
@@ -127,10 +128,13 @@ EOF
 	run cx wl /usr/bin/dash -c "cat /proc/self/mountinfo"
 	# $W/work/ is a glob root (its own verdict is r): the tree below it is bound
 	[[ "$output" == *" $W/work/proj rw,"*noexec* ]]
+	# (with a read-only one beside it, writes go past the supervisor)
+	[[ "$output" == *" $D ro,"* ]]
 	[[ "$output" != *" $W/work rw"* ]]
-	run cx wl /usr/bin/dash -c "echo new >g; mv g sub/h; ln sub/h l; chmod 600 l; rm f; mkdir d; cat sub/h"
+	run cx wl /usr/bin/dash -c "echo new >g; echo more >>g; mv g sub/h; ln sub/h l; chmod 600 l; rm f; mkdir d; cat sub/h"
 	[ "$status" -eq 0 ]
-	[ "$output" = new ]
+	[ "$output" = "new
+more" ]
 	[ -e sub/h ] && [ ! -e f ] && [ -d d ] && [ "$(stat -c %h sub/h)" -eq 2 ]
 	[ ! -s "$LOG" ]
 	# without l, link(2) is refused as AppArmor does

@@ -190,8 +190,11 @@ static void test_plan_direct(void)
 	plan_for("profile w { /opt/{,**} rwk, }\n", "w", true, &p, &pol);
 	CHECK(op_at(&p, "/opt") == RW_NOEXEC && p.direct, "rw without l: links checked");
 	policy_free(pol);
+	plan_for("profile l { /opt/{,**} rl, }\n", "l", true, &p, &pol);
+	CHECK(op_at(&p, "/opt") < 0, "l without w: a read-only mount could not link");
+	policy_free(pol);
 	/* the working directory: its shallowest uniform ancestor */
-	static const char wp[] = "profile c { /home/ r, /home/** rwlk, deny /home/u/x/{,**} w, "
+	static const char wp[] = "profile c { /home/ r, /home/** rwlk, deny /home/u/x/{,**} wl, "
 				 "/dev/shm/** rwl, /proc/** r, /usr/include/{,**} r, }\n";
 	plan_cwd(wp, "c", true, "/home/u/src/lib", &p, &pol);
 	CHECK(op_at(&p, "/home") < 0 && op_at(&p, "/home/u") < 0, "not uniform above");
