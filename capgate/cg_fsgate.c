@@ -118,10 +118,6 @@ void cg_fsgate_collect(const char *cgroot)
 	close(lk);
 }
 
-/* fsgate --serve, detached from us: a new session, its own cgroup, no
- * death signal; a double fork so that we never wait for it. It gets the
- * mount, the listening socket and our connection: we never wait for it
- * to start. fds: fuse, mnt, listen, first. Returns its pid or -errno. */
 /* Close every descriptor above 2 but the four fsgate is handed. */
 static void keep_only(const int fds[4])
 {
@@ -185,6 +181,10 @@ static void set_title(char *const argv[])
 	prctl(PR_SET_NAME, "fsgate", 0, 0, 0);
 }
 
+/* fsgate --serve, detached from us: a new session, its own cgroup, no
+ * death signal; a double fork so that we never wait for it. It gets the
+ * mount, the listening socket and our connection: we never wait for it
+ * to start. fds: fuse, mnt, listen, first. Returns its pid or -errno. */
 static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uint64_t k,
 		   const int fds[4])
 {

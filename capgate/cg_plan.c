@@ -130,11 +130,14 @@ static int add_direct(struct cg_plan *out, const struct profile *pr, const char 
 	return 1;
 }
 
-/* No direct mount over the kernel's file systems or our /dev. */
+/* No direct mount over the kernel's file systems, our /dev, or /run:
+ * through fsgate no unix socket there can be reached by path (the shared
+ * fsgate's control socket is in /run/capgate), and it stays so. */
 static bool cwd_candidate(const char *d)
 {
 	return strcmp(d, "/dev") && strcmp(d, "/dev/shm") && strcmp(d, "/proc") &&
-	       strcmp(d, "/sys") && strncmp(d, "/proc/", 6) && strncmp(d, "/sys/", 5) &&
+	       strcmp(d, "/sys") && strcmp(d, "/run") && strncmp(d, "/proc/", 6) &&
+	       strncmp(d, "/sys/", 5) && strncmp(d, "/run/", 5) &&
 	       (strncmp(d, "/dev/", 5) || !strncmp(d, "/dev/shm/", 9));
 }
 

@@ -296,6 +296,24 @@ static void handle_first(struct ctl *k, struct conn *cn)
 	handle(k, cn);
 }
 
+/* Is process `pid` in a sandbox (a cgroup under --instances other than
+ * an fsgate's own)? A confined root process that could reach our socket
+ * must not register instances: only launchers, which stay outside. */
+static bool in_sandbox(const struct fsg *fs, pid_t pid)
+{
+	char path[64], text[1024];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+	if (read_small_file(path, text, sizeof text) < 0)
+		return true; /* cannot tell: refuse */
+	const char *cg = strstr(text, "0::");
+	if (!cg || (cg != text && cg[-1] != '\n'))
+		return false; /* no cgroup v2 line: not one of our cgroups */
+	cg += 3;
+	size_t rl = strlen(fs->o.inst_root);
+	return strncmp(cg, fs->o.inst_root, rl) == 0 && cg[rl] == '/' &&
+	       strncmp(cg + rl + 1, "fsgate-", 7) != 0;
+}
+
 static void accept_one(struct ctl *k)
 {
 	int fd = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -303,7 +321,8 @@ static void accept_one(struct ctl *k)
 		return;
 	struct ucred uc;
 	socklen_t ul = sizeof uc;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0 || uc.uid != 0) {
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) < 0 || uc.uid != 0 ||
+	    in_sandbox(k->fs, uc.pid)) {
 		close(fd);
 		return;
 	}

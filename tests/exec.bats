@@ -135,6 +135,19 @@ teardown() {
 	local p
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	# a shared fsgate of this test's policy left lingering by a failed
+	# test: stop it and remove what a killed one leaves (socket, cgroup)
+	local left
+	left=$(pgrep -af "fsgate --serve .*--policy $W/pol" | sed -n 's/.*--serve \([^ ]*\).*/\1/p')
+	if [ -n "$left" ]; then
+		pkill -9 -f "fsgate --serve .*--policy $W/pol"
+		sleep 0.3
+		for s in $left; do
+			rm -f "$s"
+			rmdir "$(cg_root)/capgate/$(basename "$s" .sock)" 2>/dev/null
+		done
+		rmdir "$(cg_root)/capgate" 2>/dev/null
+	fi
 	rm -rf "$W"
 }
 
@@ -679,6 +692,36 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	! grep -q 'profile="sb"' "$W/log1" || false
 	[ "$(nfsgate)" -eq 0 ]                     # gone with its last instance
 	! compgen -G "$(cg_root)/capgate/fsgate-*" >/dev/null || false
+}
+
+@test "the shared fsgate takes registrations only from outside the sandboxes" {
+	share_policy
+	CAPGATE_FSGATE_LINGER=3 "$CAPGATE" exec --policy "$W/pol" --profile sa -- /usr/bin/true
+	local sock cg
+	sock=$(pgrep -af "fsgate --serve .*--policy $W/pol" | sed -n 's/.*--serve \([^ ]*\).*/\1/p' | head -1)
+	[ -S "$sock" ]
+	reg() { python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.send(b"hello\n")
+try:
+    print(s.recv(200).decode() or "closed")
+except ConnectionResetError:
+    print("closed")' "$sock"; }
+	export -f reg
+	export sock
+	# from here (a launcher's place): an answer, here a refusal of the message
+	run reg
+	[[ "$output" == *"malformed registration"* ]]
+	# from a cgroup under capgate/ (a confined root process): none at all
+	cg="$(cg_root)/capgate/1-1"
+	mkdir "$cg"
+	run bash -c "echo \$\$ >$cg/cgroup.procs; reg"
+	rmdir "$cg"
+	[ "$output" = closed ]
+	# it still ends with its linger, leaving nothing
+	for _ in $(seq 60); do [ -e "$sock" ] || break; sleep 0.1; done
+	[ ! -e "$sock" ]
 }
 
 @test "CAPGATE_FSGATE_LINGER keeps the shared fsgate for the next start, then it ends and leaves nothing" {

@@ -210,6 +210,10 @@ static void test_plan_direct(void)
 	plan_cwd(wp, "c", true, "/proc/1", &p, &pol);
 	CHECK(op_at(&p, "/proc/1") < 0, "not in /proc");
 	policy_free(pol);
+	plan_cwd("profile r { /run/{,**} rw, }\n", "r", true, "/run/capgate", &p, &pol);
+	CHECK(op_at(&p, "/run") < 0 && op_at(&p, "/run/capgate") < 0,
+	      "not in /run (its sockets stay out of reach)");
+	policy_free(pol);
 	plan_cwd(wp, "c", true, "/usr/include/linux", &p, &pol);
 	CHECK(op_at(&p, "/usr/include") == RO_NOEXEC && op_at(&p, "/usr/include/linux") < 0,
 	      "covered by a system candidate");
