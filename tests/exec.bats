@@ -703,10 +703,10 @@ nfsgate() { pgrep -f "fsgate .*--policy $W/pol" | wc -l; }
 	reg() { python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.connect(sys.argv[1])
-s.send(b"hello\n")
-try:
+try:  # a refusal closes at once: before our send, or before our read
+    s.send(b"hello\n")
     print(s.recv(200).decode() or "closed")
-except ConnectionResetError:
+except (BrokenPipeError, ConnectionResetError):
     print("closed")' "$sock"; }
 	export -f reg
 	export sock
