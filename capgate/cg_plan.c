@@ -135,7 +135,7 @@ static int add_direct(struct cg_plan *out, const struct profile *pr, const char 
  * fsgate's control socket is in /run/capgate), and it stays so. */
 static bool cwd_candidate(const char *d)
 {
-	return strcmp(d, "/dev") && strcmp(d, "/dev/shm") && strcmp(d, "/proc") &&
+	return strcmp(d, "/") && strcmp(d, "/dev") && strcmp(d, "/dev/shm") && strcmp(d, "/proc") &&
 	       strcmp(d, "/sys") && strcmp(d, "/run") && strncmp(d, "/proc/", 6) &&
 	       strncmp(d, "/sys/", 5) && strncmp(d, "/run/", 5) &&
 	       (strncmp(d, "/dev/", 5) || !strncmp(d, "/dev/shm/", 9));

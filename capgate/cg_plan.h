@@ -63,7 +63,8 @@ struct cg_plan {
 	bool direct;             /* direct subtrees planned: write-type calls go
 				  * to the supervisor (cg_direct.h) */
 	bool lock_check;         /* a direct subtree lacks k: so do lock calls */
-	char cwd_dir[4096];      /* the direct subtree found from the cwd */
+	char cwd_dir[4096];      /* the direct subtree found from the cwd (a
+				  * mount points into it: never copy a plan) */
 };
 
 /* Build the plan for profile `pr`. Returns 0 or -E2BIG (too many entries). */

@@ -218,6 +218,9 @@ static void test_plan_direct(void)
 	CHECK(op_at(&p, "/usr/include") == RO_NOEXEC && op_at(&p, "/usr/include/linux") < 0,
 	      "covered by a system candidate");
 	policy_free(pol);
+	plan_cwd("profile a { /{,**} rw, }\n", "a", true, "/", &p, &pol);
+	CHECK(op_at(&p, "/") < 0, "never / itself");
+	policy_free(pol);
 	plan_cwd("profile o { /usr/{,**} rw, }\n", "o", true, "/usr", &p, &pol);
 	CHECK(op_at(&p, "/usr") == RW_NOEXEC, "/usr itself");
 	policy_free(pol);
