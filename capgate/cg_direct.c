@@ -24,16 +24,28 @@
 #include "capgate/cg_super_int.h"
 
 /* The direct subtree (cg_plan.h) holding `path`, or NULL. */
-static const char *direct_dir(const struct cg_plan *p, const char *path)
+static const struct cg_mount *direct_mount(const struct cg_plan *p, const char *path)
 {
 	for (size_t i = 0; p && i < p->nmounts; i++) {
 		const struct cg_mount *m = &p->mounts[i];
 		size_t l = strlen(m->dst);
 		if (m->op == MOP_DIRECT &&
 		    strncmp(path, m->dst, l) == 0 && (path[l] == '/' || path[l] == '\0'))
-			return m->dst;
+			return m;
 	}
 	return NULL;
+}
+
+static const char *direct_dir(const struct cg_plan *p, const char *path)
+{
+	const struct cg_mount *m = direct_mount(p, path);
+	return m ? m->dst : NULL;
+}
+
+bool cg_direct_maps_exec(const struct cg_plan *p, const char *path)
+{
+	const struct cg_mount *m = direct_mount(p, path);
+	return m && !(m->attrs & CG_DIRECT_NOEXEC);
 }
 
 /* w includes append, as upstream (and fsgate) have it. */

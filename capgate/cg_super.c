@@ -244,16 +244,14 @@ void cg_log_file(struct cg_super *s, enum audit_kind kind, const char *op,
 
 int cg_respond(struct cg_super *s, uint64_t id, int error, bool cont)
 {
-	struct seccomp_notif_resp *resp = calloc(1, s->resp_size);
+	struct seccomp_notif_resp *resp = s->rbuf;
 	if (!resp)
-		return -ENOMEM;
+		return -ENOMEM; /* cg_super_init() failed */
+	memset(resp, 0, s->resp_size);
 	resp->id = id;
 	resp->error = cont ? 0 : -error;
 	resp->flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
-	int r = ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, resp);
-	int e = errno;
-	free(resp);
-	return r < 0 ? -e : 0;
+	return ioctl(s->listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 ? -errno : 0;
 }
 
 /* ---- transitions ---- */
@@ -668,21 +666,23 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 	pid_t tid = (pid_t)n->pid;
 	const struct profile *cur = NULL;
 	char label[256], path[PATH_MAX];
-	if (cg_who_is(s, tid, &cur, label, sizeof label) != WHO_CONFINED) {
-		cg_respond(s, n->id, 0, true);
-		return;
-	}
 	struct stat st;
 	long ouid = -1;
 	if (n->data.nr == SYS_mmap) {
-		/* EBADF: the kernel says so; memfd, devices: not files */
+		/* EBADF: the kernel says so; memfd, devices: not files; a
+		 * library in an exec-capable direct subtree: allowed for all */
 		if (cg_fd_file(tid, (int)n->data.args[4], path, sizeof path, &st) <= 0 ||
-		    !S_ISREG(st.st_mode)) {
+		    !S_ISREG(st.st_mode) || cg_direct_maps_exec(s->plan, path)) {
 			cg_respond(s, n->id, 0, true);
 			return;
 		}
 		ouid = st.st_uid;
-	} else {
+	}
+	if (cg_who_is(s, tid, &cur, label, sizeof label) != WHO_CONFINED) {
+		cg_respond(s, n->id, 0, true);
+		return;
+	}
+	if (n->data.nr != SYS_mmap) {
 		if (mapping_path(tid, n->data.args[0], path, sizeof path) < 0 || !path[0]) {
 			cg_respond(s, n->id, 0, true); /* anonymous memory (JITs) */
 			return;
@@ -795,19 +795,26 @@ int cg_super_init(struct cg_super *s)
 				sz.seccomp_notif : sizeof(struct seccomp_notif);
 	s->resp_size = sz.seccomp_notif_resp > sizeof(struct seccomp_notif_resp) ?
 			       sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
+	s->nbuf = calloc(1, s->notif_size);
+	s->rbuf = calloc(1, s->resp_size);
+	if (!s->nbuf || !s->rbuf) {
+		free(s->nbuf);
+		free(s->rbuf);
+		s->nbuf = NULL;
+		s->rbuf = NULL;
+		return -ENOMEM;
+	}
 	return 0;
 }
 
 int cg_super_handle(struct cg_super *s)
 {
-	struct seccomp_notif *n = calloc(1, s->notif_size);
+	struct seccomp_notif *n = s->nbuf;
 	if (!n)
-		return -ENOMEM;
-	int r = 0;
-	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0) {
-		r = errno == EINTR || errno == ENOENT ? 0 : -errno;
-		goto out;
-	}
+		return -ENOMEM; /* cg_super_init() failed: nothing is answered */
+	memset(n, 0, s->notif_size); /* the kernel wants it zeroed */
+	if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, n) < 0)
+		return errno == EINTR || errno == ENOENT ? 0 : -errno;
 	switch (n->data.nr) {
 	case SYS_execve:
 	case SYS_execveat:
@@ -829,7 +836,5 @@ int cg_super_handle(struct cg_super *s)
 	default: /* the write-type calls of direct subtrees */
 		cg_direct_write(s, n);
 	}
-out:
-	free(n);
-	return r;
+	return 0;
 }

@@ -60,6 +60,8 @@ struct cg_super {
 	unsigned nlabels;
 	bool ux_made;
 	unsigned notif_size, resp_size;
+	struct seccomp_notif *nbuf;      /* reused for every notification */
+	struct seccomp_notif_resp *rbuf; /* and answer (the launcher's life) */
 	uint64_t nexec, nmmap, ntrans, nsock; /* counters, for CAPGATE_DEBUG */
 };
 
