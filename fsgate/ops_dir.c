@@ -1,8 +1,12 @@
 /* ops_dir.c: directory listing. Opening a directory (to list it, or for
  * fchdir/openat) asks for r on "dir/", as AppArmor does. readdirplus
- * returns entries with attributes so `find` and `ls -l` skip a lookup per
- * name; each such entry is a lookup the kernel will forget later. The
- * kernel caches listings while a directory stays unchanged. */
+ * returns subdirectories with attributes (a walk descends without a
+ * lookup), and files too once the directory has been stat-walked (ls -l,
+ * du: a lookup per name came); each such entry is a lookup the kernel
+ * will forget later. Measured on /usr/include: a first find 25% faster,
+ * find | xargs cat 5-10% faster, a first ls -lR 35% slower (still 2x
+ * faster than bindfs), the next ones as before. The kernel caches
+ * listings while a directory stays unchanged. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -109,7 +113,13 @@ static ssize_t add_entry(fuse_req_t req, struct fsg *fs, struct fsg_node *dn,
 	struct fsg_node *n = NULL;
 	memset(&e, 0, sizeof e);
 	e.attr = st;
-	if (!dot_or_dotdot(de->d_name)) {
+	/* A file's entry without attributes (node id 0: the kernel adds no
+	 * inode) until its directory is seen stat-walked: a find or a tree
+	 * walk then costs no stat and no inode per file, and a subdirectory
+	 * still comes with its attributes for the walk's descent. */
+	bool bare = de->d_type != DT_DIR && de->d_type != DT_UNKNOWN &&
+		    !__atomic_load_n(&dn->stat_walked, __ATOMIC_RELAXED);
+	if (!dot_or_dotdot(de->d_name) && !bare) {
 		int r = fsg_lookup_how(fs, dn, de->d_name, true, &st, &n);
 		if (r == -ENOENT)
 			return 0; /* vanished meanwhile: skip it */

@@ -65,7 +65,9 @@ static void reply_lookup(fuse_req_t req, struct fsg *fs, struct fsg_node *parent
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fsg *fs = fsg_of(req);
-	reply_lookup(req, fs, fsg_node(fs, parent), name);
+	struct fsg_node *p = fsg_node(fs, parent);
+	__atomic_store_n(&p->stat_walked, true, __ATOMIC_RELAXED); /* see ops_dir.c */
+	reply_lookup(req, fs, p, name);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
