@@ -85,9 +85,10 @@ struct fsg_node {
 	 * a push of its content in progress: the two exclude each other */
 	unsigned writers;
 	bool pushing;
-	/* a directory whose children were looked up one by one (a stat
-	 * walk: ls -l, du): its listings carry every entry's attributes */
-	bool stat_walked;
+	/* a directory listed, then whose children were looked up one by one
+	 * (a stat walk: ls -l, du): its listings carry every entry's
+	 * attributes (ops_dir.c) */
+	bool listed, stat_walked;
 };
 
 /* Who a confined caller is: an instance of the launcher (a cgroup, its

@@ -66,7 +66,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fsg *fs = fsg_of(req);
 	struct fsg_node *p = fsg_node(fs, parent);
-	__atomic_store_n(&p->stat_walked, true, __ATOMIC_RELAXED); /* see ops_dir.c */
+	if (__atomic_load_n(&p->listed, __ATOMIC_RELAXED)) /* see ops_dir.c */
+		__atomic_store_n(&p->stat_walked, true, __ATOMIC_RELAXED);
 	reply_lookup(req, fs, p, name);
 }
 
