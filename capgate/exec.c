@@ -1042,8 +1042,8 @@ static int start_root(struct launch *L, int *nsfd)
 }
 
 /* One seccomp filter: ours, with netgate's socket rules unless nothing
- * is refused (complain mode, flags=(unconfined)). */
-/* Into L->bpf_fd, which the program reads after "go". */
+ * is refused (complain mode, flags=(unconfined)). Written to L->bpf_fd,
+ * which the program reads after "go". */
 static int compile_filters(struct launch *L)
 {
 	bool net = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
