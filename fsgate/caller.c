@@ -76,8 +76,7 @@ static int unescape_label(const char *s, size_t n, char *out, size_t len)
 	return o ? 0 : -EINVAL;
 }
 
-/* The cgroup v2 path in /proc/<pid>/cgroup text ("0::PATH"), or NULL. */
-static const char *v2_path(const char *cgtext, size_t *len)
+const char *fsg_cgroup_v2_path(const char *cgtext, size_t *len)
 {
 	const char *line = cgtext;
 	while (line && *line) {
@@ -99,7 +98,7 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 			  size_t len)
 {
 	size_t plen;
-	const char *p = v2_path(cgtext, &plen);
+	const char *p = fsg_cgroup_v2_path(cgtext, &plen);
 	if (!p)
 		return -EINVAL;
 	size_t blen = strlen(base);
@@ -152,7 +151,7 @@ static void resolve_shared(struct fsg *fs, struct fsg_caller *c, const char *tex
 {
 	char label[256];
 	size_t plen;
-	const char *p = v2_path(text, &plen);
+	const char *p = fsg_cgroup_v2_path(text, &plen);
 	if (!p)
 		return; /* no cgroup v2 line: deny all */
 	size_t rl = strlen(fs->o.inst_root);

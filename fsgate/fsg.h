@@ -211,6 +211,10 @@ int fsg_check_link(struct fsg *fs, struct fsg_caller *c, const char *newpath,
 		   const char *target, long ouid, bool owner);
 /* For tests and the man page: the mask letters in the kernel's order. */
 size_t fsg_mask_str(uint32_t bits, enum fsg_maskstyle style, char *buf, size_t len);
+/* The cgroup v2 path in /proc/<pid>/cgroup text ("0::PATH", *len bytes,
+ * not NUL-terminated), or NULL. */
+const char *fsg_cgroup_v2_path(const char *cgtext, size_t *len);
+
 /* Parse the cgroup line of /proc/<pid>/cgroup text; exported for tests. */
 int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 			  size_t len);

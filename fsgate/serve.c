@@ -305,12 +305,11 @@ static bool in_sandbox(const struct fsg *fs, pid_t pid)
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
 	if (read_small_file(path, text, sizeof text) < 0)
 		return true; /* cannot tell: refuse */
-	const char *cg = strstr(text, "0::");
-	if (!cg || (cg != text && cg[-1] != '\n'))
+	size_t len, rl = strlen(fs->o.inst_root);
+	const char *cg = fsg_cgroup_v2_path(text, &len);
+	if (!cg)
 		return false; /* no cgroup v2 line: not one of our cgroups */
-	cg += 3;
-	size_t rl = strlen(fs->o.inst_root);
-	return strncmp(cg, fs->o.inst_root, rl) == 0 && cg[rl] == '/' &&
+	return len > rl + 1 && strncmp(cg, fs->o.inst_root, rl) == 0 && cg[rl] == '/' &&
 	       strncmp(cg + rl + 1, "fsgate-", 7) != 0;
 }
 
