@@ -30,6 +30,7 @@ struct cg_fsgate {
 	int conn;  /* the registration connection: the instance's life */
 	int mnt;   /* the mount, when we started the daemon; else -1 */
 	pid_t pid; /* the daemon */
+	bool ours; /* we started it: it is our child */
 	bool unconfirmed; /* registered with a daemon we started: answer unread */
 	bool left;        /* cg_fsgate_leave() done */
 	char sock[96]; /* fits a sockaddr_un */

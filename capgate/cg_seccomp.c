@@ -21,11 +21,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/filter.h>
@@ -156,6 +160,123 @@ out:
 	if (mfd >= 0)
 		close(mfd);
 	seccomp_release(ctx);
+	return r;
+}
+
+/* ---- exported filters kept between runs ---- */
+
+#define FCACHE_MAGIC "CGSECF01"
+
+/* Everything the exported program depends on: the policy (its digest),
+ * the profile, the plan's switches that build() reads, and this binary
+ * (a rebuilt capgate builds its own). */
+struct fkey {
+	uint8_t digest[32];
+	char profile[256];
+	uint8_t userns, direct, lock_check, net;
+	uint64_t exe_dev, exe_ino, exe_size, exe_mtime_ns;
+};
+
+static int fkey_make(const struct cg_plan *p, bool net, const uint8_t digest[32],
+		     const char *profile, struct fkey *k)
+{
+	struct stat st;
+	static const uint8_t zero[32];
+	memset(k, 0, sizeof *k);
+	if (!digest || memcmp(digest, zero, 32) == 0 || strlen(profile) >= sizeof k->profile ||
+	    stat("/proc/self/exe", &st) < 0)
+		return -ENOENT;
+	memcpy(k->digest, digest, 32);
+	strcpy(k->profile, profile);
+	k->userns = p->userns;
+	k->direct = p->direct;
+	k->lock_check = p->lock_check;
+	k->net = net;
+	k->exe_dev = st.st_dev;
+	k->exe_ino = st.st_ino;
+	k->exe_size = (uint64_t)st.st_size;
+	k->exe_mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
+static void fkey_path(const struct fkey *k, const char *dir, char *out, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a; the file holds the key */
+	const uint8_t *b = (const uint8_t *)k;
+	for (size_t i = 0; i < sizeof *k; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	snprintf(out, len, "%s/filter-%016llx", dir, (unsigned long long)h);
+}
+
+static int fcache_get(const char *path, const struct fkey *k, struct cg_bpf *out)
+{
+	struct {
+		char magic[8];
+		struct fkey key;
+		uint32_t len;
+	} h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	int r = -EINVAL;
+	if (read(fd, &h, sizeof h) != (ssize_t)sizeof h || memcmp(h.magic, FCACHE_MAGIC, 8) ||
+	    memcmp(&h.key, k, sizeof *k) || !h.len || h.len > 65536 ||
+	    h.len % sizeof(struct sock_filter))
+		goto out;
+	out->buf = malloc(h.len);
+	if (!out->buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (read(fd, out->buf, h.len) != (ssize_t)h.len) {
+		free(out->buf);
+		out->buf = NULL;
+		goto out;
+	}
+	out->len = h.len;
+	r = 0;
+out:
+	close(fd);
+	return r;
+}
+
+/* Best effort: a whole file or none (rename). */
+static void fcache_put(const char *path, const struct fkey *k, const struct cg_bpf *b)
+{
+	struct {
+		char magic[8];
+		struct fkey key;
+		uint32_t len;
+	} h;
+	memcpy(h.magic, FCACHE_MAGIC, 8);
+	h.key = *k;
+	h.len = (uint32_t)b->len;
+	char tmp[PATH_MAX + 32];
+	snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	bool ok = write(fd, &h, sizeof h) == (ssize_t)sizeof h &&
+		  write(fd, b->buf, b->len) == (ssize_t)b->len;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+int cg_seccomp_export_cached(const struct cg_plan *p, const struct profile *net,
+			     const uint8_t digest[32], const char *profile,
+			     const char *cache_dir, struct cg_bpf *out)
+{
+	struct fkey k;
+	char path[PATH_MAX];
+	if (!cache_dir || fkey_make(p, net != NULL, digest, profile, &k) < 0)
+		return cg_seccomp_export(p, net, out);
+	fkey_path(&k, cache_dir, path, sizeof path);
+	if (fcache_get(path, &k, out) == 0)
+		return 0;
+	int r = cg_seccomp_export(p, net, out);
+	if (r == 0)
+		fcache_put(path, &k, out);
 	return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A compiled filter (classic BPF), built in the launcher before the
  * sandbox exists so the program's start does not wait for libseccomp. */
@@ -24,6 +25,13 @@ struct cg_bpf {
 struct profile;
 int cg_seccomp_export(const struct cg_plan *p, const struct profile *net,
 		      struct cg_bpf *out);
+/* The same, kept in cache_dir between runs: libseccomp takes 1-2 ms to
+ * build and export it. The key is everything the program depends on: the
+ * policy's digest (all zero: not cached), the profile's name, the plan's
+ * switches and this binary's identity; the file holds the whole key. */
+int cg_seccomp_export_cached(const struct cg_plan *p, const struct profile *net,
+			     const uint8_t digest[32], const char *profile,
+			     const char *cache_dir, struct cg_bpf *out);
 /* Install (no_new_privs must be set); with `listener`, returns the
  * user-notification listener fd. 0/fd or -errno. */
 int cg_seccomp_install(const struct cg_bpf *b, bool listener);

@@ -55,6 +55,7 @@
 #include "capgate/cg_super.h"
 #include "capgate/exec.h"
 #include "netgate/netgate.h"
+#include "netgate/ng_seccomp.h"
 #include <libmnl/libmnl.h>
 
 #define EXIT_LAUNCH 125
@@ -81,7 +82,8 @@ struct launch {
 	char cgroot[PATH_MAX];
 	char id[64];
 	char inst[128];  /* capgate/<id> */
-	bool cg_made, attached;
+	bool cg_made;
+	bool bound;      /* a cgroup of ours has netgate rules: detach them */
 	struct audit_sink *audit;
 	struct cg_nflog *nflog; /* netgate's denials, or NULL */
 	struct cg_capaudit *capaudit; /* capability lines, or NULL */
@@ -91,7 +93,8 @@ struct launch {
 	pid_t warm;      /* warm_migration()'s child, reaped in cleanup */
 	pid_t att_pid;   /* start_netgate()'s child, and its answer */
 	int att_fd;
-	bool attaching;
+	bool attaching;  /* the base profile gets netgate rules */
+	bool stale_left; /* stale instances not collected yet (no child) */
 	int go[2];       /* launcher -> program: netgate is in place, exec */
 	int fsgate_pidfd, init_pidfd;
 	int sock[2];     /* program -> launcher: the seccomp listener */
@@ -269,14 +272,37 @@ static int load_policy(struct launch *L)
 static void detach_cb(void *arg, const char *rel)
 {
 	struct launch *L = arg;
+	if (!L->nl && ng_open(&L->nl) < 0)
+		return;
 	ng_detach_on(L->nl, rel); /* idempotent; fine for cgroups never attached */
+}
+
+/* Does a cgroup of pr need packet rules? Not when unconfined, and not
+ * when socket(2) already refuses it every inet and inet6 socket (the
+ * seccomp filter's socket rules, ng_inet_refused()): no packet can then
+ * carry its cgroup. That spares most profiles the nftables transactions
+ * and netfilter hooks, at start and at exit. */
+static bool needs_packets(const struct launch *L, const struct profile *pr)
+{
+	uint32_t fl = profile_flags(pr);
+	if (fl & PF_UNCONFINED)
+		return false;
+	return L->plan.complain || (fl & PF_COMPLAIN) || !ng_inet_refused(pr);
 }
 
 static int attach_cb(void *arg, const char *rel, const struct profile *pr)
 {
 	struct launch *L = arg;
-	if (profile_flags(pr) & PF_UNCONFINED)
+	int r;
+	if (!needs_packets(L, pr))
 		return 0;
+	L->bound = true; /* in the launcher, or its netgate child */
+	if (!L->nl && (r = ng_open(&L->nl)) < 0)
+		return r;
+	/* a label's rules, attached at its exec: their lines too (best
+	 * effort, as below) */
+	if (getpid() == L->self && !L->nflog && cg_nflog_open(&L->nflog) < 0)
+		L->nflog = NULL;
 	/* complain: nothing refused, would-be denials logged ALLOWED */
 	if (L->plan.complain || (profile_flags(pr) & PF_COMPLAIN))
 		return ng_attach_complain_on(L->nl, rel, pr);
@@ -337,15 +363,17 @@ static void release_netlink(struct launch *L)
 /* The first cgroup migration after a quiet spell waits for an RCU grace
  * period (cgroup_threadgroup_rwsem's rcu_sync: ~10 ms, with cgroup_mutex
  * held, so mkdir and BPF attaches wait too); later ones while it is warm
- * (up to a grace period after the last) cost microseconds. The program's
- * move at its exec stop is on the start-up path, so a throwaway child pays
- * that wait first thing, in parallel with everything else, by moving
- * itself to the instance's .ux cgroup. */
+ * (up to a grace period after the last) cost microseconds. When the
+ * program's first exec is a transition, its move at that exec stop is on
+ * the start-up path, so a throwaway child pays that wait early, in
+ * parallel with everything else, by moving itself to the instance's .ux
+ * cgroup. A program born in its cgroup (CLONE_INTO_CGROUP) moves nothing:
+ * no child, whose fork and exit cost ~1 ms of CPU here. */
 static void warm_migration(struct launch *L)
 {
 	char rel[200];
 	snprintf(rel, sizeof rel, "%s%s", L->inst, CG_UX_SUFFIX);
-	if (cg_mkdir(L->cgroot, rel) < 0)
+	if (L->cgfd >= 0 || cg_mkdir(L->cgroot, rel) < 0)
 		return;
 	pid_t pid = fork();
 	if (pid == 0) {
@@ -375,7 +403,6 @@ static int make_cgroups(struct launch *L)
 		}
 	}
 	L->cg_made = true;
-	warm_migration(L);
 	return 0;
 }
 
@@ -387,15 +414,28 @@ static int make_cgroups(struct launch *L)
 static int start_netgate(struct launch *L)
 {
 	int r, p[2];
-	if ((r = ng_open(&L->nl)) < 0) {
-		msg("netgate: cannot open netlink: %s", strerror(-r));
-		return -1;
-	}
+	L->attaching = needs_packets(L, L->pr);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		msg("pipe: %m");
 		return -1;
 	}
-	L->attaching = !(profile_flags(L->pr) & PF_UNCONFINED);
+	if (!L->attaching) {
+		/* nothing to wait for: the answer is ready, and stale instances
+		 * are collected once the program runs */
+		r = 0;
+		if (write(p[1], &r, sizeof r) != sizeof r)
+			r = -1;
+		close(p[1]);
+		L->att_fd = p[0];
+		L->stale_left = true;
+		return r;
+	}
+	if ((r = ng_open(&L->nl)) < 0) {
+		msg("netgate: cannot open netlink: %s", strerror(-r));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		msg("fork: %m");
@@ -410,7 +450,7 @@ static int start_netgate(struct launch *L)
 		close(p[0]);
 		cg_collect_stale(L->cgroot, detach_cb, L);
 		mark("stale instances collected (child)");
-		r = L->attaching ? attach_cb(L, L->inst, L->pr) : 0;
+		r = attach_cb(L, L->inst, L->pr);
 		mark("netgate attached (child)");
 		if (write(p[1], &r, sizeof r) != sizeof r)
 			_exit(1);
@@ -420,7 +460,8 @@ static int start_netgate(struct launch *L)
 	L->att_pid = pid;
 	L->att_fd = p[0];
 	/* Best effort: another launcher may hold the nflog group. */
-	if (L->attaching && cg_nflog_open(&L->nflog) < 0)
+	L->bound = true;
+	if (cg_nflog_open(&L->nflog) < 0)
 		L->nflog = NULL;
 	return 0;
 }
@@ -432,7 +473,8 @@ static int netgate_done(struct launch *L)
 	ssize_t n = read(L->att_fd, &r, sizeof r);
 	close(L->att_fd);
 	L->att_fd = -1;
-	waitpid(L->att_pid, NULL, 0); /* it exits right after answering */
+	if (L->att_pid > 0)
+		waitpid(L->att_pid, NULL, 0); /* it exits right after answering */
 	L->att_pid = 0;
 	if (n != (ssize_t)sizeof r)
 		r = -EIO;
@@ -440,7 +482,6 @@ static int netgate_done(struct launch *L)
 		msg("netgate: cannot confine the network: %s", strerror(-r));
 		return -1;
 	}
-	L->attached = L->attaching;
 	char err[300];
 	if (cg_fsgate_confirm(&L->shared, err, sizeof err) < 0) {
 		msg("%s", err);
@@ -450,6 +491,9 @@ static int netgate_done(struct launch *L)
 		return -1;
 	close(L->go[1]);
 	L->go[1] = -1;
+	if (L->stale_left) /* while the program starts */
+		cg_collect_stale(L->cgroot, detach_cb, L);
+	L->stale_left = false;
 	return 0;
 }
 
@@ -617,6 +661,7 @@ static void program_main(struct launch *L)
 {
 	struct cg_err e = { "" };
 	int r;
+	mark("program: born");
 	restore_signals();
 	if ((r = cg_apply_rlimits(L->plan.rlimits, L->plan.nrlimits, 0, &e)) < 0)
 		goto fail;
@@ -632,6 +677,7 @@ static void program_main(struct launch *L)
 	char go = 0;
 	if (read(L->go[0], &go, 1) != 1 || go != 'g')
 		_exit(EXIT_LAUNCH); /* netgate failed (the launcher says why), or it died */
+	mark("program: go");
 	close(L->go[0]);
 	if ((r = cg_bpf_from_fd(L->bpf_fd, &L->bpf_own)) < 0) {
 		snprintf(e.what, sizeof e.what, "seccomp filter");
@@ -838,7 +884,7 @@ static int supervise(struct launch *L, int sigfd)
 				continue;
 			break;
 		}
-		if ((p[6].revents & (POLLIN | POLLHUP | POLLERR)) && netgate_done(L) < 0) {
+		if ((p[6].revents & (POLLIN | POLLHUP | POLLERR)) && (mark("netgate done"), netgate_done(L) < 0)) {
 			status = EXIT_LAUNCH; /* cleanup() kills the sandbox */
 			break;
 		}
@@ -947,7 +993,7 @@ static void cleanup(struct launch *L)
 		char ux[200];
 		snprintf(ux, sizeof ux, "%s%s", L->inst, CG_UX_SUFFIX);
 		cg_destroy(L->cgroot, ux, NULL, NULL);
-		cg_destroy(L->cgroot, L->inst, detach_cb, L);
+		cg_destroy(L->cgroot, L->inst, L->bound ? detach_cb : NULL, L);
 		/* the last instance takes the parent with it (fails, harmlessly,
 		 * while other instances live) */
 		char parent[PATH_MAX + 16];
@@ -1047,7 +1093,8 @@ static int start_root(struct launch *L, int *nsfd)
 static int compile_filters(struct launch *L)
 {
 	bool net = !L->plan.complain && !(profile_flags(L->pr) & PF_UNCONFINED);
-	int r = cg_seccomp_export(&L->plan, net ? L->pr : NULL, &L->bpf_own);
+	int r = cg_seccomp_export_cached(&L->plan, net ? L->pr : NULL, policy_digest(L->pol),
+					 profile_name(L->pr), "/run/capgate/cache", &L->bpf_own);
 	if (r >= 0 && pwrite(L->bpf_fd, L->bpf_own.buf, L->bpf_own.len, 0) !=
 			      (ssize_t)L->bpf_own.len)
 		r = -EIO;
@@ -1087,7 +1134,7 @@ int cmd_exec(int argc, char **argv)
 	snprintf(L.inst, sizeof L.inst, "%s/%s", CG_DIR, L.id);
 	if (make_cgroups(&L) < 0)
 		goto out;
-	mark("cgroups made, warm-up started");
+	mark("cgroups made");
 	/* Signals the launcher forwards; blocked before any child exists so
 	 * none is lost (children restore the mask). */
 	sigset_t fw;
@@ -1133,6 +1180,7 @@ int cmd_exec(int argc, char **argv)
 		snprintf(cg, sizeof cg, "%s/%s", L.cgroot, L.inst);
 		L.cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	warm_migration(&L);
 	/* init first: it builds the root while we attach netgate and
 	 * compile the seccomp filter */
 	L.bpf_fd = memfd_create("capgate-filter", MFD_CLOEXEC);

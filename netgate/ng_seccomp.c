@@ -11,13 +11,13 @@
 
 #define OTHER_PROTO 0x7ffffff0u /* stands for every protocol no rule names */
 
-static void add_proto(struct ng_sock_table *t, uint32_t p)
+static void add_proto(uint32_t *v, size_t *n, uint32_t p)
 {
-	for (size_t i = 0; i < t->nprotos; i++)
-		if (t->protos[i] == p)
+	for (size_t i = 0; i < *n; i++)
+		if (v[i] == p)
 			return;
-	if (t->nprotos < NG_SC_PROTOS)
-		t->protos[t->nprotos++] = p;
+	if (*n < NG_SC_PROTOS)
+		v[(*n)++] = p;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -40,20 +40,43 @@ int ng_socket_allowed(const struct profile *pr, int family, int type, int protoc
 	return decide_socket(pr, family, type, protocol, audit) == 0;
 }
 
-int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
+/* The protocols that tell sockets apart: the usual ones and every one a
+ * rule names; every other one is decided as OTHER_PROTO. */
+static int protos(const struct profile *pr, uint32_t *v, size_t *nv)
 {
-	memset(t, 0, sizeof *t);
 	static const uint32_t usual[] = { 0, 1, 6, 17, 58, 132, 255, 256, 262 };
+	*nv = 0;
 	for (size_t i = 0; i < sizeof usual / sizeof *usual; i++)
-		add_proto(t, usual[i]);
+		add_proto(v, nv, usual[i]);
 	const struct net_rule *rules = NULL;
 	size_t n = profile_net_rules(pr, &rules);
 	for (size_t i = 0; i < n; i++) {
-		if (t->nprotos >= NG_SC_PROTOS)
+		if (*nv >= NG_SC_PROTOS)
 			return -E2BIG;
-		add_proto(t, rules[i].protocol);
+		add_proto(v, nv, rules[i].protocol);
 	}
-	qsort(t->protos, t->nprotos, sizeof *t->protos, cmp_u32);
+	qsort(v, *nv, sizeof *v, cmp_u32);
+	return 0;
+}
+
+static bool family_allowed(const struct profile *pr, const uint32_t *v, size_t nv, int f)
+{
+	for (int ty = 0; ty < NG_SC_TYPES; ty++)
+		for (size_t i = 0; i <= nv; i++) {
+			uint32_t p = i < nv ? v[i] : OTHER_PROTO;
+			bool audit;
+			if (ng_socket_allowed(pr, f, ty, (int)p, &audit))
+				return true;
+		}
+	return false;
+}
+
+int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
+{
+	memset(t, 0, sizeof *t);
+	int r = protos(pr, t->protos, &t->nprotos);
+	if (r < 0)
+		return r;
 	for (int f = 0; f < NG_SC_FAMILIES; f++)
 		for (int ty = 0; ty < NG_SC_TYPES; ty++)
 			for (size_t i = 0; i <= t->nprotos; i++) {
@@ -63,6 +86,15 @@ int ng_sock_table(const struct profile *pr, struct ng_sock_table *t)
 										&audit);
 			}
 	return 0;
+}
+
+bool ng_inet_refused(const struct profile *pr)
+{
+	uint32_t v[NG_SC_PROTOS];
+	size_t nv;
+	if (protos(pr, v, &nv) < 0)
+		return false;
+	return !family_allowed(pr, v, nv, AF_INET) && !family_allowed(pr, v, nv, AF_INET6);
 }
 
 /* One deny rule for socket and socketpair: the conditions ANDed. `act`:

@@ -39,6 +39,12 @@ int ng_sock_table(const struct profile *pr, struct ng_sock_table *t);
 int ng_socket_allowed(const struct profile *pr, int family, int type, int protocol,
 		      bool *audit);
 
+/* Does socket(2) refuse pr every inet and inet6 socket (no rule allows
+ * one, and pr is not in complain mode, unconfined or default_allow)? Then
+ * no packet can come from a socket of pr's cgroup, and packet rules for
+ * it would never match: the launcher binds it no nftables rules. Pure. */
+bool ng_inet_refused(const struct profile *pr);
+
 /* Add the rules to a libseccomp filter (a scmp_filter_ctx) of the
  * caller's: refused socket(2)/socketpair(2) calls fail with EACCES or,
  * with `notify`, become user notifications for the caller's supervisor
