@@ -52,18 +52,20 @@ static void interpreter(int fd, const char *head, size_t n, char *out, size_t le
 		out[0] = '\0';
 }
 
+/* The head is read (for the interpreter's name), the rest only asked for
+ * (readahead into the page cache): no buffer to fill, whose fresh pages
+ * would cost faults. */
 static void prefetch(const char *path, int depth)
 {
-	static char buf[1 << 16];
+	char head[4096];
 	int fd = open_regular(path);
 	if (fd < 0)
 		return;
 	char interp[PATH_MAX] = "";
-	ssize_t k = read(fd, buf, sizeof buf);
+	ssize_t k = read(fd, head, sizeof head);
 	if (k > 0 && depth < MAX_DEPTH)
-		interpreter(fd, buf, (size_t)k, interp, sizeof interp);
-	for (long total = k; k > 0 && total < MAX_BYTES; total += k)
-		k = read(fd, buf, sizeof buf);
+		interpreter(fd, head, (size_t)k, interp, sizeof interp);
+	posix_fadvise(fd, 0, MAX_BYTES, POSIX_FADV_WILLNEED);
 	close(fd);
 	if (interp[0] == '/')
 		prefetch(interp, depth + 1);
@@ -90,9 +92,7 @@ void cg_prefetch_exec(const char *prog)
 	}
 	int fd = open_regular("/etc/ld.so.cache");
 	if (fd >= 0) {
-		static char buf[1 << 16];
-		while (read(fd, buf, sizeof buf) > 0)
-			;
+		posix_fadvise(fd, 0, MAX_BYTES, POSIX_FADV_WILLNEED);
 		close(fd);
 	}
 }

@@ -1107,9 +1107,10 @@ static int compile_filters(struct launch *L)
 
 int cmd_exec(int argc, char **argv)
 {
-	static struct launch L; /* large; one per process */
+	/* large, one per process, and zero already: no memset, which would
+	 * touch (fault in) every page of it */
+	static struct launch L;
 	int status = EXIT_LAUNCH, nsfd = -1, sigfd = -1;
-	memset(&L, 0, sizeof L);
 	L.fsgate_pidfd = L.init_pidfd = L.sock[0] = L.sock[1] = -1;
 	L.alive[0] = L.alive[1] = -1;
 	L.att_fd = L.go[0] = L.go[1] = -1;

@@ -105,7 +105,6 @@ struct fsg_inst {
 
 #define FSG_MAX_INST 256
 #define FSG_MAX_MOUNTS 256
-#define FSG_ITAB 65536
 
 struct fsg {
 	struct fsg_opts o;
@@ -128,8 +127,9 @@ struct fsg {
 	pthread_cond_t pushed; /* a push ended (fsg_push_mark) */
 	/* protected by mu */
 	struct fsg_node **htab;
-	struct fsg_node **itab;  /* by (dev, ino), FSG_ITAB buckets */
+	struct fsg_node **itab;  /* by (dev, ino) */
 	size_t hsize, hcount;
+	size_t isize, icount;
 	struct fsg_node lru; /* sentinel: lru.lru_next is the most recent */
 	unsigned nfds;
 	struct { int mnt_id; int fd; } mounts[FSG_MAX_MOUNTS];

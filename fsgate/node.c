@@ -92,24 +92,52 @@ static void hremove(struct fsg *fs, struct fsg_node *n)
 
 /* ---- (dev, ino) index (under mu) ---- */
 
-static size_t ikey(dev_t dev, ino_t ino)
+/* Starts small and doubles, as htab does: a fixed large table would cost
+ * a fresh page (a fault) for nearly every one of a new daemon's first
+ * nodes, which are the sandbox's start-up path. */
+static size_t ikey(const struct fsg *fs, dev_t dev, ino_t ino)
 {
-	return (size_t)((ino * 0x9e3779b97f4a7c15ull) ^ dev) & (FSG_ITAB - 1);
+	return (size_t)((ino * 0x9e3779b97f4a7c15ull) ^ dev) & (fs->isize - 1);
+}
+
+static int itab_grow(struct fsg *fs)
+{
+	size_t osize = fs->isize, nsize = osize ? osize * 2 : 1024;
+	struct fsg_node **nt = calloc(nsize, sizeof *nt), **ot = fs->itab;
+	if (!nt)
+		return -ENOMEM;
+	fs->itab = nt;
+	fs->isize = nsize;
+	for (size_t i = 0; i < osize; i++) {
+		struct fsg_node *n = ot[i], *next;
+		for (; n; n = next) {
+			next = n->inext;
+			size_t b = ikey(fs, n->dev, n->ino);
+			n->inext = nt[b];
+			nt[b] = n;
+		}
+	}
+	free(ot);
+	return 0;
 }
 
 static void iinsert(struct fsg *fs, struct fsg_node *n)
 {
-	size_t b = ikey(n->dev, n->ino);
+	if (fs->icount * 2 >= fs->isize)
+		itab_grow(fs); /* on failure the chains just get longer */
+	size_t b = ikey(fs, n->dev, n->ino);
 	n->inext = fs->itab[b];
 	fs->itab[b] = n;
+	fs->icount++;
 }
 
 static void iremove(struct fsg *fs, struct fsg_node *n)
 {
-	for (struct fsg_node **pp = &fs->itab[ikey(n->dev, n->ino)]; *pp;
+	for (struct fsg_node **pp = &fs->itab[ikey(fs, n->dev, n->ino)]; *pp;
 	     pp = &(*pp)->inext)
 		if (*pp == n) {
 			*pp = n->inext;
+			fs->icount--;
 			break;
 		}
 }
@@ -121,7 +149,7 @@ void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n)
 	if (!fs->se)
 		return;
 	pthread_mutex_lock(&fs->mu);
-	for (struct fsg_node *o = fs->itab[ikey(n->dev, n->ino)]; o && k < 32; o = o->inext)
+	for (struct fsg_node *o = fs->itab[ikey(fs, n->dev, n->ino)]; o && k < 32; o = o->inext)
 		if (o != n && o->dev == n->dev && o->ino == n->ino && o != &fs->root)
 			ids[k++] = (fuse_ino_t)(uintptr_t)o;
 	pthread_mutex_unlock(&fs->mu);
@@ -136,7 +164,7 @@ size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, si
 	if (fs->root.dev == dev && fs->root.ino == ino && max) /* not in itab */
 		out[k++] = FUSE_ROOT_ID;
 	pthread_mutex_lock(&fs->mu);
-	for (struct fsg_node *o = fs->itab[ikey(dev, ino)]; o && k < max; o = o->inext)
+	for (struct fsg_node *o = fs->itab[ikey(fs, dev, ino)]; o && k < max; o = o->inext)
 		if (o->dev == dev && o->ino == ino && o != &fs->root)
 			out[k++] = (fuse_ino_t)(uintptr_t)o;
 	pthread_mutex_unlock(&fs->mu);
@@ -280,8 +308,7 @@ int fsg_nodes_init(struct fsg *fs, int rootfd)
 	pthread_mutex_init(&fs->mu, NULL);
 	pthread_cond_init(&fs->pushed, NULL);
 	fs->lru.lru_next = fs->lru.lru_prev = &fs->lru;
-	fs->itab = calloc(FSG_ITAB, sizeof *fs->itab);
-	if (!fs->itab || htab_grow(fs) < 0)
+	if (itab_grow(fs) < 0 || htab_grow(fs) < 0)
 		return -ENOMEM;
 	struct fsg_node *r = &fs->root;
 	r->name = strdup("");

@@ -506,6 +506,46 @@ except Exception as e: print("error", getattr(e, "code", type(e).__name__))' "$1
 	! nft list table inet capgate 2>/dev/null | grep -q "profile" || false
 }
 
+@test "no nft rules for a profile whose every inet socket socket(2) refuses; rules for one with inet" {
+	cat >>"$W/pol/foo" <<EOF
+profile nonet {
+  #include <abstractions/base>
+  /usr/bin/sleep mrix,
+}
+profile netbound {
+  #include <abstractions/base>
+  network inet stream,
+  /usr/bin/sleep mrix,
+}
+EOF
+	"$CAPGATE" exec --policy "$W/pol" --profile nonet -- /usr/bin/sleep 30 &
+	local a=$!
+	PIDS+=("$a")
+	"$CAPGATE" exec --policy "$W/pol" --profile netbound -- /usr/bin/sleep 30 &
+	local b=$!
+	PIDS+=("$b")
+	local root i
+	root=$(cg_root)
+	for i in $(seq 100); do
+		grep -qs . "$root"/capgate/"$a"-*/cgroup.procs && grep -qs . "$root"/capgate/"$b"-*/cgroup.procs && break
+		sleep 0.05
+	done
+	grep -qs . "$root"/capgate/"$a"-*/cgroup.procs
+	grep -qs . "$root"/capgate/"$b"-*/cgroup.procs
+	local t
+	t=$(nft list table inet capgate)
+	echo "$t" | grep -q "capgate/$b-"
+	! echo "$t" | grep -q "capgate/$a-" || false
+	kill "$a" "$b" # forwarded: the programs end, and so do the launchers
+	wait "$a" || true
+	wait "$b" || true
+	! nft list table inet capgate 2>/dev/null | grep -q "capgate/$b-" || false
+	# nonet's inet sockets: still refused, with the line
+	run cx foo "$W/helper" socket 2 1 6
+	[ "$output" = "fail EACCES" ]
+	grep -q 'operation="create" class="net" error=-13 profile="foo" .*family="inet"' "$LOG"
+}
+
 @test "no launcher process outlives it for long (the netlink release child ends), none keeps its output" {
 	# $(...) returns at EOF on stdout: a child keeping it would hold this up.
 	local out

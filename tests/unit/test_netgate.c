@@ -576,7 +576,34 @@ static void test_seccomp(void)
 	CHECK(ng_sock_table(pr, t) == 0 && t->allow[AF_INET][SOCK_STREAM][0] &&
 		      !t->allow[AF_UNIX][SOCK_STREAM][0], "table");
 	free(t);
+	CHECK(!ng_inet_refused(pr), "inet allowed: packet rules needed");
 	policy_free(pol);
+
+	/* ng_inet_refused: no inet or inet6 socket of any type or protocol */
+	static const struct {
+		const char *text;
+		bool refused;
+	} nets[] = {
+		{ "profile n {\n}\n", true },
+		{ "profile n {\n  network unix,\n  network netlink raw,\n}\n", true },
+		{ "profile n {\n  network inet6 raw,\n}\n", false },
+		{ "profile n {\n  network inet dgram,\n}\n", false },
+		{ "profile n {\n  network tcp,\n}\n", false },
+		{ "profile n {\n  network,\n}\n", false },
+		{ "profile n {\n  network inet stream peer=(ip=127.0.0.1),\n}\n", false },
+		{ "profile n {\n  network inet,\n  deny network inet,\n}\n", true },
+		{ "profile n flags=(complain) {\n}\n", false },
+		{ "profile n flags=(default_allow) {\n}\n", false },
+		{ "profile n {\n  all,\n}\n", false },
+	};
+	for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+		pol = load_policy(nets[i].text, dir);
+		CHECK(pol != NULL, "compile");
+		if (!pol)
+			continue;
+		CHECK(ng_inet_refused(policy_find(pol, "n")) == nets[i].refused, nets[i].text);
+		policy_free(pol);
+	}
 
 	pol = load_policy("profile u {\n  network inet stream,\n  unix (send, receive) type=stream,\n}\n", dir);
 	CHECK(pol != NULL, "compile the unix profile");
