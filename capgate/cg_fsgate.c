@@ -252,7 +252,7 @@ static pid_t spawn(const struct cg_fsgate *g, const struct cg_fsgate_how *h, uin
 			 * loading, ~1-2 ms sooner at its first request */
 			keep_only(fds);
 			set_title(av);
-			_exit(fsg_main((int)(sizeof av / sizeof av[0]) - 1, av));
+			_exit(fsg_main_with((int)(sizeof av / sizeof av[0]) - 1, av, h->pol));
 		}
 		execv(bin, av);
 		_exit(127);

@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct policy;
+
 struct cg_fsgate {
 	int lock;  /* the lock, held inside begin */
 	int conn;  /* the registration connection: the instance's life */
@@ -46,6 +48,8 @@ struct cg_fsgate_how {
 	double linger;
 	bool fork;             /* run our own copy of fsgate's code (fsg_main)
 				* in the child, not exec the binary */
+	struct policy *pol;    /* with fork: ours, loaded from policy and cache
+				* (the child serves it, and loads nothing) */
 };
 
 /* 0, or -errno (then nothing is held). */

@@ -1027,6 +1027,7 @@ static void shared_begin(struct launch *L)
 		.cache = "/run/capgate/cache", .cgroot = L->cgroot, .linger = L->o.linger,
 		/* our own copy of its code, unless another binary is named */
 		.fork = getenv("CAPGATE_FSGATE") == NULL,
+		.pol = L->pol,
 	};
 	fflush(NULL); /* a forked fsgate must not write our buffers again */
 	int r = cg_fsgate_begin(&L->shared, &h);
@@ -1150,15 +1151,13 @@ int cmd_exec(int argc, char **argv)
 	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);
 	/* With --profile, fsgate (which compiles the policy itself) starts
 	 * first and works in parallel with the rest of the set-up. */
-	bool early = L.o.profile != NULL;
-	shared_begin(&L);
-	bool rooted = early && !L.sharing;
-	if (rooted && start_root(&L, &nsfd) == -1)
-		goto out;
-	mark("root mounted, fsgate started");
+	/* The policy first: a shared fsgate we start is a forked copy of us
+	 * and takes it as it is, with no second load. */
 	if (load_policy(&L) < 0)
 		goto out;
 	mark("policy loaded");
+	shared_begin(&L);
+	mark("shared fsgate started");
 	const char *dv = getenv("CAPGATE_DIRECT");
 	struct cg_plan_in in = { .complain = L.o.complain, .uid = getuid(),
 				 .notify_socket = getenv("NOTIFY_SOCKET"),
@@ -1174,7 +1173,7 @@ int cmd_exec(int argc, char **argv)
 		goto out;
 	}
 	shared_register(&L);
-	if (!rooted && start_root(&L, &nsfd) == -1)
+	if (start_root(&L, &nsfd) == -1)
 		goto out;
 	if (first_exec_ix(&L)) {
 		char cg[PATH_MAX + 300];

@@ -443,15 +443,17 @@ static void digest_tree(const char *dir, const char *rel, uint64_t h[4], int dep
 		    asprintf(&r2, "%s/%s", rel, names[i]) < 0)
 			continue;
 		struct stat st;
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		int sr = stat(path, &st);
+		if (sr == 0 && S_ISDIR(st.st_mode)) {
 			digest_tree(path, r2, h, depth + 1);
-		} else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		} else if (sr == 0 && S_ISREG(st.st_mode)) {
 			/* name and content: any edit, addition or removal changes it */
 			for (int k = 0; k < 4; k++)
 				for (const char *c = r2; *c; c++)
 					h[k] = (h[k] ^ (uint8_t)*c) * (0x100000001b3ull + 2u * k);
 			int fd = open(path, O_RDONLY | O_CLOEXEC);
-			uint8_t b[65536];
+			uint8_t b[4096]; /* profiles are small; a larger buffer's
+					  * untouched stack pages cost faults */
 			ssize_t m;
 			while (fd >= 0 && (m = read(fd, b, sizeof(b))) > 0)
 				for (int k = 0; k < 4; k++)

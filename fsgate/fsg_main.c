@@ -214,10 +214,14 @@ static const char *cgroup_rel(const char *cg)
 	return norm;
 }
 
-static void load_policy(struct fsg *fs)
+static void load_policy(struct fsg *fs, struct policy *given)
 {
 	struct diags d = { 0 };
-	int r = policy_load_dir(fs->o.policy_dir, fs->o.cache_dir, &d, &fs->pol);
+	int r = 0;
+	if (given)
+		fs->pol = given;
+	else
+		r = policy_load_dir(fs->o.policy_dir, fs->o.cache_dir, &d, &fs->pol);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s:%d:%d: %s: %s\n", d.v[i].file ? d.v[i].file : "?",
 			d.v[i].line, d.v[i].col, d.v[i].warning ? "warning" : "error",
@@ -311,6 +315,11 @@ static struct fuse_session *setup_session(struct fsg *fs, struct fuse_lowlevel_o
 
 int fsg_main(int argc, char **argv)
 {
+	return fsg_main_with(argc, argv, NULL);
+}
+
+int fsg_main_with(int argc, char **argv, struct policy *given)
+{
 	static struct fsg fs; /* the FUSE userdata: all state lives here */
 	struct fuse_lowlevel_ops ops;
 	char src[PATH_MAX];
@@ -363,7 +372,7 @@ int fsg_main(int argc, char **argv)
 	fs.prefix_len = pl;
 	if (fs.o.cgroup)
 		fs.o.cgroup = cgroup_rel(fs.o.cgroup);
-	load_policy(&fs);
+	load_policy(&fs, given);
 	if (fs.o.cgroup)
 		snprintf(fs.solo.cgroup, sizeof fs.solo.cgroup, "%s", fs.o.cgroup);
 	fs.solo.complain = fs.o.complain;

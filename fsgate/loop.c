@@ -164,12 +164,38 @@ void fsg_dump_counts(void)
 			fprintf(stderr, "op %d: %lu\n", i, op_count[i]);
 }
 
+/* Workers start on demand: one, and another whenever a request finds
+ * every worker busy, up to max. Each costs a stack, a malloc arena and
+ * a receive buffer, whose first touches are page faults: eight of them
+ * at start were a visible part of a sandbox's start-up. */
 struct pool {
 	struct fsg *fs;
 	sem_t done;
+	pthread_mutex_t mu;
+	pthread_attr_t attr;
 	pthread_t *tids;
-	unsigned n;
+	unsigned n, max; /* n under mu */
+	unsigned idle;   /* workers waiting for a request; atomic */
 };
+
+static void *worker(void *arg);
+
+/* 0, or -errno when no worker could be started. */
+static int add_worker(struct pool *pl)
+{
+	int r = EAGAIN;
+	pthread_mutex_lock(&pl->mu);
+	if (pl->n < pl->max) {
+		__atomic_add_fetch(&pl->idle, 1, __ATOMIC_RELAXED);
+		r = pthread_create(&pl->tids[pl->n], &pl->attr, worker, pl);
+		if (r == 0)
+			pl->n++;
+		else
+			__atomic_sub_fetch(&pl->idle, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return -r;
+}
 
 void fsg_umask(struct fsg *fs, mode_t caller_umask)
 {
@@ -200,6 +226,8 @@ static void *worker(void *arg)
 			fuse_session_exit(fs->se); /* unmounted (ENODEV) or broken */
 			break;
 		}
+		if (__atomic_sub_fetch(&pl->idle, 1, __ATOMIC_RELAXED) == 0)
+			add_worker(pl); /* the next request will find one */
 		const struct fuse_in_header *ih = buf.mem;
 		if (count_ops && !(buf.flags & FUSE_BUF_IS_FD) && ih->opcode < 64)
 			__atomic_add_fetch(&op_count[ih->opcode], 1, __ATOMIC_RELAXED);
@@ -208,6 +236,7 @@ static void *worker(void *arg)
 			handle_tmpfile(fs, buf.mem, (size_t)r);
 		else
 			fuse_session_process_buf(fs->se, &buf);
+		__atomic_add_fetch(&pl->idle, 1, __ATOMIC_RELAXED);
 	}
 	free(buf.mem);
 	sem_post(&pl->done);
@@ -216,30 +245,31 @@ static void *worker(void *arg)
 
 int fsg_loop(struct fsg *fs, unsigned nthreads)
 {
-	struct pool pl = { .fs = fs, .n = 0 };
+	struct pool pl = { .fs = fs, .n = 0, .max = nthreads };
 	count_ops = getenv("FSGATE_STATS") != NULL;
-	pthread_attr_t attr;
 	sem_init(&pl.done, 0, 0);
+	pthread_mutex_init(&pl.mu, NULL);
 	pl.tids = calloc(nthreads, sizeof *pl.tids);
 	if (!pl.tids)
 		return -ENOMEM;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	for (unsigned i = 0; i < nthreads; i++)
-		if (pthread_create(&pl.tids[pl.n], &attr, worker, &pl) == 0)
-			pl.n++;
-	pthread_attr_destroy(&attr);
-	if (pl.n == 0) {
+	pthread_attr_init(&pl.attr);
+	pthread_attr_setstacksize(&pl.attr, 256 * 1024);
+	if (add_worker(&pl) < 0) {
 		free(pl.tids);
 		return -EAGAIN;
 	}
 	/* Until a signal handler or a worker ends the session. */
 	while (!fuse_session_exited(fs->se))
 		sem_wait(&pl.done);
-	for (unsigned i = 0; i < pl.n; i++)
+	pthread_mutex_lock(&pl.mu);
+	pl.max = 0; /* no more workers */
+	unsigned n = pl.n;
+	pthread_mutex_unlock(&pl.mu);
+	for (unsigned i = 0; i < n; i++)
 		pthread_cancel(pl.tids[i]);
-	for (unsigned i = 0; i < pl.n; i++)
+	for (unsigned i = 0; i < n; i++)
 		pthread_join(pl.tids[i], NULL);
+	pthread_attr_destroy(&pl.attr);
 	free(pl.tids);
 	fsg_dump_counts();
 	sem_destroy(&pl.done);
