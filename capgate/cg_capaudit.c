@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
-#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "capgate/cg_bpfsys.h"
 #include "capgate/cg_capaudit.h"
 
 #define STACK_DEPTH 8
@@ -85,7 +85,7 @@ struct cg_capaudit {
 	int cg_map, mask_map, rb_map, prog, link;
 	bool fexit;         /* else the tracepoint: NOAUDIT known from the stack */
 	struct kinfo ki;
-	struct ring_buffer *rb;
+	struct cg_ringbuf rb;
 	struct audit_sink *audit;
 	bool complain;
 	cg_attach_fn next;  /* the supervisor's attach callback (chained) */
@@ -420,19 +420,20 @@ static void load_kinfo(struct kinfo *ki)
 		unlink(tmp);
 }
 
-static int sample(void *ctx, void *data, size_t size);
+static void sample(void *ctx, const void *data, size_t size);
 
 static int make_maps(struct cg_capaudit *ca)
 {
-	ca->cg_map = bpf_map_create(BPF_MAP_TYPE_CGROUP_ARRAY, "capgate_cg", 4, 4, 1, NULL);
-	ca->mask_map = bpf_map_create(BPF_MAP_TYPE_HASH, "capgate_masks", 8, 8,
-				      MAX_CGROUPS, NULL);
-	ca->rb_map = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "capgate_caps", 0, 0,
-				    RINGBUF_SIZE, NULL);
-	if (ca->cg_map < 0 || ca->mask_map < 0 || ca->rb_map < 0)
-		return -errno;
-	ca->rb = ring_buffer__new(ca->rb_map, sample, ca, NULL);
-	return ca->rb ? 0 : errno ? -errno : -ENOMEM;
+	ca->cg_map = cg_bpf_map_create(BPF_MAP_TYPE_CGROUP_ARRAY, "capgate_cg", 4, 4, 1);
+	if (ca->cg_map < 0)
+		return ca->cg_map;
+	ca->mask_map = cg_bpf_map_create(BPF_MAP_TYPE_HASH, "capgate_masks", 8, 8, MAX_CGROUPS);
+	if (ca->mask_map < 0)
+		return ca->mask_map;
+	ca->rb_map = cg_bpf_map_create(BPF_MAP_TYPE_RINGBUF, "capgate_caps", 0, 0, RINGBUF_SIZE);
+	if (ca->rb_map < 0)
+		return ca->rb_map;
+	return cg_ringbuf_open(&ca->rb, ca->rb_map, RINGBUF_SIZE, sample, ca);
 }
 
 /* "GPL": the kernel offers tracing programs some helpers only so. */
@@ -445,14 +446,13 @@ static int attach_fexit(struct cg_capaudit *ca)
 	int r = build(&p, true, &ca->ki, ca->cg_map, ca->mask_map, ca->rb_map);
 	if (r < 0)
 		return r;
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FEXIT,
-		    .attach_btf_id = (uint32_t)id);
-	ca->prog = bpf_prog_load(BPF_PROG_TYPE_TRACING, "capgate_cap", "GPL", p.v, p.n, &o);
+	ca->prog = cg_bpf_prog_load(BPF_PROG_TYPE_TRACING, "capgate_cap", p.v, p.n,
+				    BPF_TRACE_FEXIT, (uint32_t)id);
 	if (ca->prog < 0)
-		return -errno;
-	ca->link = bpf_link_create(ca->prog, 0, BPF_TRACE_FEXIT, NULL);
+		return ca->prog;
+	ca->link = cg_bpf_link_create(ca->prog, BPF_TRACE_FEXIT);
 	if (ca->link < 0)
-		return -errno;
+		return ca->link;
 	ca->fexit = true;
 	return 0;
 }
@@ -467,12 +467,11 @@ static int attach_tracepoint(struct cg_capaudit *ca)
 	int r = build(&p, false, &ca->ki, ca->cg_map, ca->mask_map, ca->rb_map);
 	if (r < 0)
 		return r;
-	ca->prog = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "capgate_cap", "GPL", p.v,
-				 p.n, NULL);
+	ca->prog = cg_bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "capgate_cap", p.v, p.n, 0, 0);
 	if (ca->prog < 0)
-		return -errno;
-	ca->link = bpf_raw_tracepoint_open("cap_capable", ca->prog);
-	return ca->link < 0 ? -errno : 0;
+		return ca->prog;
+	ca->link = cg_bpf_raw_tp_open("cap_capable", ca->prog);
+	return ca->link < 0 ? ca->link : 0;
 }
 
 /* The instance's own cgroup: the program's anchor, and entry 0. */
@@ -486,7 +485,7 @@ static int add_instance(struct cg_capaudit *ca, const char *inst,
 	if (fd < 0)
 		return -errno;
 	uint32_t key = 0, val = (uint32_t)fd;
-	int r = bpf_map_update_elem(ca->cg_map, &key, &val, BPF_ANY) < 0 ? -errno : 0;
+	int r = cg_bpf_map_update(ca->cg_map, &key, &val);
 	close(fd); /* the map holds the cgroup */
 	if (r < 0)
 		return r;
@@ -503,7 +502,7 @@ static void close_fd(int *fd)
 int cg_capaudit_open(struct cg_capaudit **out, const struct cg_capaudit_how *h)
 {
 	*out = NULL;
-	libbpf_set_print(NULL); /* errors are returned, not printed */
+	libbpf_set_print(NULL); /* (BTF only) errors are returned, not printed */
 	struct cg_capaudit *ca = calloc(1, sizeof *ca);
 	if (!ca)
 		return -ENOMEM;
@@ -543,8 +542,9 @@ int cg_capaudit_label(struct cg_capaudit *ca, const char *cgrel,
 		return -errno;
 	uint64_t cgid = (uint64_t)st.st_ino;
 	uint64_t mask = cg_capaudit_success_mask(pr, ca->complain);
-	if (bpf_map_update_elem(ca->mask_map, &cgid, &mask, BPF_ANY) < 0)
-		return -errno;
+	int r = cg_bpf_map_update(ca->mask_map, &cgid, &mask);
+	if (r < 0)
+		return r;
 	ca->cgs[ca->ncgs++] = (struct cg_entry){ .cgid = cgid, .pr = pr };
 	return 0;
 }
@@ -570,7 +570,7 @@ void cg_capaudit_chain(struct cg_capaudit *ca, cg_attach_fn *fn, void **arg)
 
 int cg_capaudit_fd(const struct cg_capaudit *ca)
 {
-	return ca ? ring_buffer__epoll_fd(ca->rb) : -1;
+	return ca ? ca->rb.fd : -1;
 }
 
 /* ---- events to lines ---- */
@@ -598,26 +598,26 @@ static bool silent(const struct cg_capaudit *ca, const struct cap_event *e)
 	return false;
 }
 
-static int sample(void *ctx, void *data, size_t size)
+static void sample(void *ctx, const void *data, size_t size)
 {
 	struct cg_capaudit *ca = ctx;
 	struct cap_event e;
 	if (size < event_size(ca->fexit) || ca->ncgs == 0)
-		return 0;
+		return;
 	memset(&e, 0, sizeof e);
 	memcpy(&e, data, event_size(ca->fexit));
 	e.comm[sizeof e.comm - 1] = '\0';
 	struct cg_entry *ent = entry_of(ca, e.cgid);
 	int kind = cg_capaudit_kind(ent->pr, ca->complain, e.cap, e.ret, e.uid);
 	if (kind < 0 || (!ca->fexit && silent(ca, &e)))
-		return 0;
+		return;
 	/* AppArmor's duplicate elimination: one line per profile and
 	 * capability per second (audit_caps(), AUDIT_CACHE_TIMEOUT_NS). */
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + 1;
 	if (ent->last[e.cap] && now - ent->last[e.cap] < DEDUP_NS)
-		return 0;
+		return;
 	ent->last[e.cap] = now;
 	struct audit_event ev;
 	audit_event_init(&ev);
@@ -629,13 +629,12 @@ static int sample(void *ctx, void *data, size_t size)
 	ev.comm = e.comm;
 	ev.capability = e.cap;
 	audit_emit(ca->audit, &ev);
-	return 0;
 }
 
 void cg_capaudit_drain(struct cg_capaudit *ca)
 {
 	if (ca)
-		ring_buffer__consume(ca->rb);
+		cg_ringbuf_consume(&ca->rb);
 }
 
 void cg_capaudit_close(struct cg_capaudit *ca)
@@ -643,10 +642,8 @@ void cg_capaudit_close(struct cg_capaudit *ca)
 	if (!ca)
 		return;
 	close_fd(&ca->link); /* detached: no more events */
-	if (ca->rb) {
-		ring_buffer__consume(ca->rb);
-		ring_buffer__free(ca->rb);
-	}
+	cg_ringbuf_consume(&ca->rb);
+	cg_ringbuf_close(&ca->rb);
 	close_fd(&ca->prog);
 	close_fd(&ca->rb_map);
 	close_fd(&ca->mask_map);

@@ -53,6 +53,7 @@
 #include "capgate/cg_prefetch.h"
 #include "capgate/cg_seccomp.h"
 #include "capgate/cg_super.h"
+#include "capgate/cg_vfork.h"
 #include "capgate/exec.h"
 #include "netgate/netgate.h"
 #include "netgate/ng_seccomp.h"
@@ -414,7 +415,6 @@ static int make_cgroups(struct launch *L)
 static int start_netgate(struct launch *L)
 {
 	int r, p[2];
-	L->attaching = needs_packets(L, L->pr);
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		msg("pipe: %m");
 		return -1;
@@ -743,6 +743,11 @@ static bool first_exec_ix(const struct launch *L)
 	return r == 0 || (realpath(interp, real) && ix_in(L->pr, real));
 }
 
+static void program_entry(void *arg)
+{
+	program_main(arg);
+}
+
 static void init_main(struct launch *L, int nsfd) __attribute__((noreturn));
 static void init_main(struct launch *L, int nsfd)
 {
@@ -775,25 +780,28 @@ static void init_main(struct launch *L, int nsfd)
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	/* Born in the instance cgroup when its first exec is an ix of the
-	 * profile's own; else it enters at that exec (a transition). */
-	pid_t prog = -1;
-	if (L->cgfd >= 0) {
-		struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-					 .cgroup = (uint64_t)L->cgfd };
-		prog = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+	 * profile's own; else it enters at that exec (a transition). It
+	 * borrows our memory until its exec (cg_vfork.h): we sleep till then. */
+	/* netgate's rules take a while: meanwhile, warm what the exec reads */
+	if (L->attaching && !L->o.no_fsgate) {
+		cg_prefetch_exec(L->o.argv[0]);
+		mark("init: prefetched");
 	}
-	if (prog < 0)
-		prog = fork();
+	pid_t prog = cg_vfork(L->cgfd >= 0 ? CLONE_INTO_CGROUP : 0, L->cgfd, program_entry, L);
+	if (prog == -ENOSYS) { /* not on x86-64: a copy of us */
+		struct clone_args ca = { .flags = L->cgfd >= 0 ? CLONE_INTO_CGROUP : 0,
+					 .exit_signal = SIGCHLD,
+					 .cgroup = L->cgfd >= 0 ? (uint64_t)L->cgfd : 0 };
+		prog = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+		if (prog == 0)
+			program_main(L);
+		if (prog < 0)
+			prog = -errno;
+	}
 	if (prog < 0) {
-		msg("fork: %m");
+		msg("cannot start the program: %s", strerror(-prog));
 		_exit(EXIT_LAUNCH);
 	}
-	if (prog == 0)
-		program_main(L);
-	/* While the program waits for netgate (and the cgroup warm-up). */
-	if (!L->o.no_fsgate)
-		cg_prefetch_exec(L->o.argv[0]);
-	mark("init: prefetched");
 	close(L->sock[1]);
 	/* As pid 1 we only receive signals we block and wait for: forward
 	 * those sent to us (by the launcher, or from inside), not the ones
@@ -1181,6 +1189,7 @@ int cmd_exec(int argc, char **argv)
 		L.cgfd = open(cg, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	warm_migration(&L);
+	L.attaching = needs_packets(&L, L.pr);
 	/* init first: it builds the root while we attach netgate and
 	 * compile the seccomp filter */
 	L.bpf_fd = memfd_create("capgate-filter", MFD_CLOEXEC);
