@@ -45,7 +45,7 @@ static const char usage[] =
 "  --attr-timeout S   kernel attribute cache, seconds (default 1)\n"
 "  --negative-timeout S  cache of absent names, seconds (default 1)\n"
 "  --max-fds N        cached O_PATH fds (default 4096)\n"
-"  --threads N        worker threads (default 8)\n"
+"  --threads N        worker threads, started on demand (at most; default 8)\n"
 "  -o OPTS            extra FUSE mount options (e.g. dev,suid)\n"
 "  --serve SOCKET     shared mode (capgate exec): mirror / on a detached\n"
 "                     mount; launchers register on the unix socket SOCKET\n"
