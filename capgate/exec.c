@@ -489,6 +489,7 @@ static int netgate_done(struct launch *L)
 	}
 	if (write(L->go[1], "g", 1) != 1)
 		return -1;
+	mark("go");
 	close(L->go[1]);
 	L->go[1] = -1;
 	if (L->stale_left) /* while the program starts */
@@ -779,14 +780,14 @@ static void init_main(struct launch *L, int nsfd)
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	/* Born in the instance cgroup when its first exec is an ix of the
-	 * profile's own; else it enters at that exec (a transition). It
-	 * borrows our memory until its exec (cg_vfork.h): we sleep till then. */
 	/* netgate's rules take a while: meanwhile, warm what the exec reads */
 	if (L->attaching && !L->o.no_fsgate) {
 		cg_prefetch_exec(L->o.argv[0]);
 		mark("init: prefetched");
 	}
+	/* Born in the instance cgroup when its first exec is an ix of the
+	 * profile's own; else it enters at that exec (a transition). It
+	 * borrows our memory until its exec (cg_vfork.h): we sleep till then. */
 	pid_t prog = cg_vfork(L->cgfd >= 0 ? CLONE_INTO_CGROUP : 0, L->cgfd, program_entry, L);
 	if (prog == -ENOSYS) { /* not on x86-64: a copy of us */
 		struct clone_args ca = { .flags = L->cgfd >= 0 ? CLONE_INTO_CGROUP : 0,
@@ -892,7 +893,7 @@ static int supervise(struct launch *L, int sigfd)
 				continue;
 			break;
 		}
-		if ((p[6].revents & (POLLIN | POLLHUP | POLLERR)) && (mark("netgate done"), netgate_done(L) < 0)) {
+		if ((p[6].revents & (POLLIN | POLLHUP | POLLERR)) && netgate_done(L) < 0) {
 			status = EXIT_LAUNCH; /* cleanup() kills the sandbox */
 			break;
 		}
