@@ -361,6 +361,17 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct stat st;
 	/* A close by this lock owner drops its POSIX locks (fcntl(2)). */
 	fsg_lockfd_drop(fs, n, fi->lock_owner);
+	/* FLUSH does not say how the file was opened; but a writable open
+	 * of this node counts among its writers until its release, which
+	 * comes after this flush. None: this descriptor only read, there is
+	 * nothing to note or flush, and close(2) waits for no syscalls. */
+	pthread_mutex_lock(&fs->mu);
+	bool writers = n->writers > 0;
+	pthread_mutex_unlock(&fs->mu);
+	if (!writers) {
+		fuse_reply_err(req, 0);
+		return;
+	}
 	/* Remember what our own writes left (see op_release); flush is
 	 * synchronous with close(2), release is not. */
 	if (fstat((int)fi->fh, &st) == 0) {
@@ -381,8 +392,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct fsg_node *n = fsg_node(fs, ino);
 	struct stat st;
 	/* Our own writes change mtime: remember it so the next open keeps
-	 * the pages they left in the cache. */
-	if (fstat((int)fi->fh, &st) == 0) {
+	 * the pages they left in the cache (a read-only open wrote nothing). */
+	if (fsg_open_writes(fi->flags) && fstat((int)fi->fh, &st) == 0) {
 		pthread_mutex_lock(&fs->mu);
 		n->open_mtime = st.st_mtim;
 		n->open_size = st.st_size;
