@@ -422,43 +422,43 @@ static int transition(struct cg_super *s, const struct seccomp_notif *n,
 	}
 }
 
-static bool is_script(int pathfd)
+/* The head of the program behind O_PATH fd `pathfd`, read once: a "#!"
+ * script, or else its ELF interpreter (interp_r: cg_elf_interp()'s
+ * answer). One open serves both questions: through fsgate each open is
+ * an OPEN, its READs and a RELEASE, on every exec's path. */
+struct exec_head {
+	bool script;
+	int interp_r;
+	char interp[PATH_MAX];
+};
+
+static void read_head(int pathfd, struct exec_head *h)
 {
 	char link[64], b[2];
+	h->script = false;
+	h->interp[0] = '\0';
 	snprintf(link, sizeof link, "/proc/self/fd/%d", pathfd);
 	int fd = open(link, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	bool r = read(fd, b, 2) == 2 && b[0] == '#' && b[1] == '!';
+	if (fd < 0) {
+		h->interp_r = -errno;
+		return;
+	}
+	h->script = pread(fd, b, 2, 0) == 2 && b[0] == '#' && b[1] == '!';
+	h->interp_r = h->script ? -ENOEXEC : cg_elf_interp(fd, h->interp, sizeof h->interp);
 	close(fd);
-	return r;
 }
 
-/* The ELF interpreter of the program behind O_PATH fd `pathfd`, as
- * cg_elf_interp() says. */
-static int elf_interp(int pathfd, char *buf, size_t len)
-{
-	char link[64];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", pathfd);
-	int fd = open(link, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = cg_elf_interp(fd, buf, len);
-	close(fd);
-	return r;
-}
-
-/* May an ix exec of the program behind `pathfd` run without the exec
+/* May an ix exec of the program whose head is `h` run without the exec
  * window (see transition())? Only when fsgate will grant the kernel's
  * exec opens as the caller: x on the program (decided) and on its ELF
  * interpreter, if any. Scripts and other formats take the slow path. */
-static bool ix_direct(pid_t tid, int pathfd, const struct profile *cur, long fsuid)
+static bool ix_direct(pid_t tid, const struct exec_head *h, const struct profile *cur,
+		      long fsuid)
 {
-	char interp[PATH_MAX], canon[PATH_MAX];
-	int r = elf_interp(pathfd, interp, sizeof interp);
-	if (r <= 0)
-		return r == 0;
-	int fd = cg_resolve(tid, AT_FDCWD, interp, false, false, canon, sizeof canon);
+	char canon[PATH_MAX];
+	if (h->interp_r <= 0)
+		return h->interp_r == 0;
+	int fd = cg_resolve(tid, AT_FDCWD, h->interp, false, false, canon, sizeof canon);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -529,7 +529,9 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		cg_respond(s, n->id, 0, true); /* the kernel refuses it itself */
 		return;
 	}
-	t.script = is_script(fd);
+	struct exec_head head;
+	read_head(fd, &head);
+	t.script = head.script;
 	s->nexec++;
 	if (who == WHO_INITIAL) {
 		/* The launcher's own child: its first exec enters the profile. */
@@ -603,7 +605,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 	 * decision; no ptrace, no cgroup moves. A program swapped in after
 	 * our look still needs x there, and runs in this same profile. */
 	bool direct = t.to == cur && !t.script && s->fsgate && !complain &&
-		      !(fp.audit & PERM_EXEC) && ix_direct(tid, fd, cur, fsuid);
+		      !(fp.audit & PERM_EXEC) && ix_direct(tid, &head, cur, fsuid);
 	close(fd);
 	if (direct) {
 		cg_respond(s, n->id, 0, true);
