@@ -304,6 +304,8 @@ int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *
 	if (rc->granted)
 		*rc->granted = complain(fs, c) ? PERM_ALL : granted;
 	uint32_t denied = rc->want & ~granted;
+	if (denied && rc->dry)
+		return 1;
 	if (!denied) {
 		if ((rc->want & fp.audit) ||
 		    (c->pr && (profile_flags(c->pr) & PF_AUDIT)))

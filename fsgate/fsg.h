@@ -121,6 +121,8 @@ struct fsg {
 	struct fsg_node root;
 	bool handles; /* name_to_handle_at/open_by_handle_at usable */
 	bool acl;     /* POSIX ACLs negotiated: the caller's umask is ours to apply */
+	uid_t uid;    /* our own fsuid and fsgid: what we create is theirs */
+	gid_t gid;
 	unsigned lock_waiters; /* threads waiting for a lock; atomic */
 
 	pthread_mutex_t mu;
@@ -148,6 +150,13 @@ int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
  * used. Most looked-up names are only stat'ed (make, git, find). */
 int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 		   bool light, struct stat *st, struct fsg_node **out);
+/* The node for the object we just made at (parent, name), with nlookup+1:
+ * fd is open on it (any mode; it gives the node its file handle) and st
+ * is its fstat. keep: fd is an O_PATH fd, taken and cached in the node.
+ * Saves the lookup's own open and stat. A node the name had is dropped
+ * (the object is new, even if its inode number is not). 0 or -errno. */
+int fsg_node_made(struct fsg *fs, struct fsg_node *parent, const char *name, int fd,
+		  bool keep, const struct stat *st, struct fsg_node **out);
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
 /* A node for an object without a name (O_TMPFILE) made through fd, child
  * of parent, with nlookup 1; never hashed. */
@@ -201,10 +210,13 @@ struct fsg_req_check {
 	const char *target; /* for logs */
 	enum fsg_maskstyle style;
 	uint32_t *granted;  /* out, optional: what the caller holds on path */
+	bool dry;           /* a refusal (or complain mode's ALLOWED) returns 1
+			     * and logs nothing: the caller looks again */
 };
 void fsg_caller_init(struct fsg *fs, fuse_req_t req, struct fsg_caller *c);
 void fsg_caller_init_raw(struct fsg_caller *c, pid_t pid, uid_t uid, gid_t gid);
-/* 0 allowed (possibly in complain mode), -EACCES denied; logs as needed. */
+/* 0 allowed (possibly in complain mode), -EACCES denied; logs as needed
+ * (rc->dry: see there). */
 int fsg_check(struct fsg *fs, struct fsg_caller *c, const struct fsg_req_check *rc);
 /* link(2): decide_link plus logging. */
 int fsg_check_link(struct fsg *fs, struct fsg_caller *c, const char *newpath,
@@ -225,6 +237,10 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
  * of the directory take its place, as natively), else 0 (the kernel
  * already applied it). */
 void fsg_umask(struct fsg *fs, mode_t caller_umask);
+/* Make what we just created (fd, in directory pfd) the caller's: its uid,
+ * and its gid unless the directory is setgid (then the kernel gave it the
+ * directory's, as natively). Nothing to do for a caller with our ids. */
+int fsg_give_owner(struct fsg *fs, int pfd, int fd, const struct fsg_caller *c);
 
 /* An open (delta 1) or release (-1) of n with these open flags: counts
  * the writers; a new writer waits for a push in progress (fs->mu taken

@@ -387,6 +387,8 @@ int fsg_main_with(int argc, char **argv, struct policy *given)
 	raise_nofile();
 	umask(0); /* workers set their own (fsg_umask) */
 	fs.self = getpid();
+	fs.uid = geteuid();
+	fs.gid = getegid();
 	int rootfd = open(src, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		die("%s: %s", src, strerror(errno));

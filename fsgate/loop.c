@@ -76,7 +76,6 @@ static int do_tmpfile(struct fsg *fs, const struct fuse_in_header *ih,
 {
 	struct fsg_node *p = fsg_node(fs, ih->nodeid);
 	struct fsg_caller c;
-	struct stat pst;
 	char path[FSG_PATH_MAX + 1];
 	int pfd = fsg_get_fd(fs, p), r, fd = -1;
 	if (pfd < 0) {
@@ -99,9 +98,13 @@ static int do_tmpfile(struct fsg *fs, const struct fuse_in_header *ih,
 	fsg_umask(fs, ci->umask);
 	fd = openat(pfd, ".", ((int)ci->flags & keep) | O_TMPFILE | O_CLOEXEC,
 		    ci->mode & 07777);
-	if (fd < 0 || fstat(pfd, &pst) < 0 ||
-	    fchown(fd, c.uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c.gid) < 0 ||
-	    fstat(fd, st) < 0) {
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	if ((r = fsg_give_owner(fs, pfd, fd, &c)) < 0)
+		goto out;
+	if (fstat(fd, st) < 0) {
 		r = -errno;
 		goto out;
 	}
@@ -199,7 +202,26 @@ static int add_worker(struct pool *pl)
 
 void fsg_umask(struct fsg *fs, mode_t caller_umask)
 {
-	umask(fs->acl ? caller_umask & 0777 : 0);
+	/* this worker's umask (its own fs_struct), so that most creates
+	 * make no syscall for it; workers start with the process's, 0 */
+	static __thread mode_t cur = 0;
+	mode_t want = fs->acl ? caller_umask & 0777 : 0;
+	if (want != cur) {
+		umask(want);
+		cur = want;
+	}
+}
+
+int fsg_give_owner(struct fsg *fs, int pfd, int fd, const struct fsg_caller *c)
+{
+	struct stat pst;
+	if (c->uid == fs->uid && c->gid == fs->gid)
+		return 0;
+	if (fstat(pfd, &pst) < 0 ||
+	    fchownat(fd, "", c->uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c->gid,
+		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	return 0;
 }
 
 static void *worker(void *arg)

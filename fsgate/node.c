@@ -535,6 +535,70 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 	return n;
 }
 
+/* Enter object st at (parent, name), with nlookup+1: the node there when
+ * it is that object (a node of another object is unhashed), else a new
+ * one, whose handle comes from hfd (any fd on the object; -1: later, by
+ * name). cfd, an O_PATH fd or -1, is taken: cached in the node or closed. */
+static int install(struct fsg *fs, struct fsg_node *parent, const char *name, int hfd,
+		   int cfd, const struct stat *st, struct fsg_node **out)
+{
+	struct fsg_node *fresh = NULL;
+	for (;;) {
+		pthread_mutex_lock(&fs->mu);
+		struct fsg_node *n = hfind(fs, parent, name);
+		if (n && (n->dev != st->st_dev || n->ino != st->st_ino)) {
+			hremove(fs, n); /* replaced under us */
+			n = NULL;
+		}
+		if (!n && fresh) {
+			n = fresh;
+			fresh = NULL;
+			parent->nchild++;
+			hinsert(fs, n);
+			iinsert(fs, n);
+		}
+		if (n) {
+			n->nlookup++;
+			if (n->fd < 0 && cfd >= 0) {
+				node_set_fd(fs, n, cfd);
+				cfd = -1;
+			}
+			pthread_mutex_unlock(&fs->mu);
+			*out = n;
+			break;
+		}
+		pthread_mutex_unlock(&fs->mu);
+		/* outside mu (a syscall for the handle); a racing lookup may
+		 * enter the name meanwhile: the loop looks again */
+		fresh = node_new(fs, parent, name, hfd, st);
+		if (!fresh) {
+			if (cfd >= 0)
+				close(cfd);
+			return -ENOMEM;
+		}
+	}
+	if (fresh) {
+		free(fresh->fh);
+		free(fresh->name);
+		free(fresh);
+	}
+	if (cfd >= 0)
+		close(cfd);
+	return 0;
+}
+
+int fsg_node_made(struct fsg *fs, struct fsg_node *parent, const char *name, int fd,
+		  bool keep, const struct stat *st, struct fsg_node **out)
+{
+	if (fsg_bad_name(name)) {
+		if (keep)
+			close(fd);
+		return -EINVAL;
+	}
+	fsg_unhash_child(fs, parent, name);
+	return install(fs, parent, name, fd, keep ? fd : -1, st, out);
+}
+
 int fsg_lookup(struct fsg *fs, struct fsg_node *parent, const char *name,
 	       struct stat *st, struct fsg_node **out)
 {
@@ -548,7 +612,6 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 		return -EINVAL;
 	int pfd = fsg_get_fd(fs, parent);
 	int fd = -1, ret = 0;
-	struct fsg_node *fresh = NULL;
 	if (pfd < 0) {
 		ret = pfd;
 		goto out;
@@ -595,50 +658,8 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 			goto out;
 		}
 	}
-	pthread_mutex_lock(&fs->mu);
-	n = hfind(fs, parent, name);
-	if (n && (n->dev != st->st_dev || n->ino != st->st_ino)) {
-		hremove(fs, n); /* replaced under us: a new node for the new object */
-		n = NULL;
-	}
-	if (n) {
-		n->nlookup++;
-		if (n->fd < 0 && fd >= 0) {
-			node_set_fd(fs, n, fd);
-			fd = -1;
-		}
-		pthread_mutex_unlock(&fs->mu);
-		*out = n;
-		goto out;
-	}
-	pthread_mutex_unlock(&fs->mu);
-	fresh = node_new(fs, parent, name, fd, st);
-	if (!fresh) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	pthread_mutex_lock(&fs->mu);
-	n = hfind(fs, parent, name); /* a racing lookup may have won */
-	if (n && n->dev == st->st_dev && n->ino == st->st_ino) {
-		n->nlookup++;
-		pthread_mutex_unlock(&fs->mu);
-		free(fresh->fh);
-		free(fresh->name);
-		free(fresh);
-		*out = n;
-		goto out;
-	}
-	if (n)
-		hremove(fs, n);
-	fresh->nlookup = 1;
-	parent->nchild++;
-	hinsert(fs, fresh);
-	iinsert(fs, fresh);
-	if (fd >= 0)
-		node_set_fd(fs, fresh, fd);
-	fd = -1;
-	pthread_mutex_unlock(&fs->mu);
-	*out = fresh;
+	ret = install(fs, parent, name, fd, fd, st, out);
+	fd = -1; /* taken */
 out:
 	if (fd >= 0)
 		close(fd);

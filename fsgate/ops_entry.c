@@ -226,32 +226,35 @@ static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 
 enum mk_kind { MK_NOD, MK_DIR, MK_SYMLINK };
 
-/* Give the object at pfd/name to the caller. The object is checked to be
- * the one we just made (owned by us, the daemon), so a swap in between
- * can never hand the caller somebody else's file. */
-static int give_to_caller(int pfd, const char *name, const struct fsg_caller *c)
+/* The object we just made at pfd/name, given to the caller: an O_PATH fd
+ * on it, st its stat. It is checked to be the one we made (ours, the
+ * daemon's), so a swap in between can never hand the caller somebody
+ * else's file. Returns the fd or -errno. */
+static int give_to_caller(struct fsg *fs, int pfd, const char *name,
+			  const struct fsg_caller *c, struct stat *st)
 {
-	struct stat pst, st;
-	if (fstat(pfd, &pst) < 0)
-		return -errno;
 	int fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	int r = 0;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		r = -errno;
-	else if (st.st_uid != geteuid())
+	else if (st->st_uid != fs->uid)
 		r = -EIO;
-	else if (fchownat(fd, "", c->uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c->gid,
-			  AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+	else if ((r = fsg_give_owner(fs, pfd, fd, c)) == 0 &&
+		 (c->uid != fs->uid || c->gid != fs->gid) && fstat(fd, st) < 0)
 		r = -errno;
-	close(fd);
-	return r;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
+/* Make the object; its node is entered (*out, nlookup+1, st its stat). */
 static int do_make(fuse_req_t req, struct fsg *fs, struct fsg_node *parent,
 		   const char *name, enum mk_kind kind, mode_t mode, dev_t rdev,
-		   const char *link)
+		   const char *link, struct stat *st, struct fsg_node **out)
 {
 	static const char *const ops[] = { "mknod", "mkdir", "symlink" };
 	struct fsg_caller c;
@@ -283,11 +286,14 @@ static int do_make(fuse_req_t req, struct fsg *fs, struct fsg_node *parent,
 		r = -errno;
 		goto out;
 	}
-	r = give_to_caller(pfd, name, &c);
-	if (r < 0) {
+	int fd = give_to_caller(fs, pfd, name, &c, st);
+	if (fd < 0) {
+		r = fd;
 		unlinkat(pfd, name, kind == MK_DIR ? AT_REMOVEDIR : 0);
 		goto out;
 	}
+	/* its node from that fd */
+	r = fsg_node_made(fs, parent, name, fd, true, st, out);
 out:
 	fsg_put(fs, parent);
 	return r;
@@ -298,17 +304,10 @@ static void make_reply(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct fsg *fs = fsg_of(req);
 	struct fsg_node *p = fsg_node(fs, parent);
-	int r = do_make(req, fs, p, name, kind, mode, rdev, link);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
-		return;
-	}
-	fsg_unhash_child(fs, p, name); /* drop a stale node for this name */
-	struct fsg *f = fs;
 	struct fuse_entry_param e;
 	struct stat st;
 	struct fsg_node *n;
-	r = fsg_lookup(f, p, name, &st, &n);
+	int r = do_make(req, fs, p, name, kind, mode, rdev, link, &st, &n);
 	if (r < 0) {
 		fuse_reply_err(req, -r);
 		return;
