@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # bench/exec_bench.sh: capgate exec side by side with plain and bubblewrap,
 # in one run (a benchmark, not a test). Run as root from the source tree:
-#   bench/exec_bench.sh [N]        N start-ups per row (default 200)
+#   [R=runs] bench/exec_bench.sh [N]   N start-ups per row (default 200),
+#                                      R runs of each workload (default 5)
 # Prints a table: start-up latency of /bin/true (bwrap, plain, capgate;
 # one at a time and back to back, with ratios to bwrap from the same run),
-# then two workloads confined vs unconfined: a C build (make -j2 of 200
-# generated files) and `git status` on a tree of 20,000 files.
+# then two workloads confined vs unconfined, medians of R interleaved
+# runs: a C build (make -j2 of 200 generated files) and `git status` on a
+# tree of 20,000 files.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 CAPGATE=$(realpath "${CAPGATE:-build/bin/capgate}")
@@ -43,7 +45,6 @@ now() { date +%s.%N; }
 per() { # per N START END -> ms per run
 	awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }'
 }
-row() { printf '%-44s %10s\n' "$1" "$2"; }
 
 # Start-up latency, two ways, by bench/exec_lat.c (fork, exec, reap):
 # "single" runs one at a time with 50 ms of idle in between (what a user's
@@ -95,29 +96,61 @@ clean:
 	rm -f *.o prog
 M
 build() { make -s -C "$W/src" clean && make -s -j2 -C "$W/src"; }
-export -f build
+gs() { git -C "$W/repo" status --porcelain; }
+export -f build gs
 export W
-timeit() { # timeit LABEL CMD...
-	local t0 t1 label=$1
+
+# Workloads: each variant R times, the variants taking turns within a
+# round (so that the machine's load hits them alike); the median of each,
+# and its ratio to the unconfined median.
+R=${R:-5}
+declare -A T
+run1() { # run1 KEY ENV... -- CMD...: one timed run, appended to T[KEY]
+	local key=$1 t0 t1
+	shift
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
 	shift
 	t0=$(now)
-	"$@" >/dev/null 2>"$W/err" || { echo "# $label failed:" >&2; tail -3 "$W/err" >&2; }
+	env "${envs[@]}" "$@" >/dev/null 2>"$W/err" || { echo "# $key failed:" >&2; tail -3 "$W/err" >&2; }
 	t1=$(now)
-	row "$label" "$(per 1 "$t0" "$t1") ms"
+	T[$key]+="$(per 1 "$t0" "$t1") "
 }
-echo "# workloads (one run each, warm caches)"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+report() { # report LABEL KEY BASEKEY
+	local m b
+	m=$(echo "${T[$2]}" | median)
+	b=$(echo "${T[$3]}" | median)
+	printf '%-44s %10s ms %6s   (%s)\n' "$1" "$m" "$(ratio "$m" "$b")" "${T[$2]% }"
+}
+CG=("$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c)
+workload() { # workload NAME FUNC: R rounds of its five variants
+	local name=$1 f=$2
+	# the lingering fsgate: one run to start and warm it
+	CAPGATE_FSGATE_LINGER=600 "${CG[@]}" "$f" >/dev/null 2>&1
+	for _ in $(seq "$R"); do
+		run1 "$f,plain" -- bash -c "$f"
+		run1 "$f,cg" -- "${CG[@]}" "$f"
+		run1 "$f,nodirect" CAPGATE_DIRECT=0 -- "${CG[@]}" "$f"
+		run1 "$f,linger" CAPGATE_FSGATE_LINGER=600 -- "${CG[@]}" "$f"
+		run1 "$f,nofsgate" CAPGATE_NO_FSGATE=1 -- "${CG[@]}" "$f"
+	done
+	report "$name, unconfined" "$f,plain" "$f,plain"
+	report "$name, capgate exec" "$f,cg" "$f,plain"
+	report "$name, capgate exec, CAPGATE_DIRECT=0" "$f,nodirect" "$f,plain"
+	report "$name, capgate exec, fsgate lingering" "$f,linger" "$f,plain"
+	report "$name, capgate exec without fsgate" "$f,nofsgate" "$f,plain"
+}
+
+echo "# workloads: median of $R runs each (ratio: to unconfined's median; all runs in parentheses)"
 build >/dev/null 2>&1
 # Run from the source tree, as a build is: its tree and the tool chain's
 # directories are direct subtrees (capgate(1)); CAPGATE_DIRECT=0 serves
-# everything through fsgate.
+# everything through fsgate. "without fsgate" binds the host's / as it
+# is: the launcher's own share (exec and mmap supervision, namespaces,
+# seccomp, cgroups).
 cd "$W/src" || exit 2
-timeit "C build, unconfined" bash -c build
-timeit "C build, capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
-CAPGATE_DIRECT=0 timeit "C build, capgate exec, CAPGATE_DIRECT=0" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
-CAPGATE_FSGATE_LINGER=600 timeit "C build, capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
-# The same without fsgate (host / bound as is): the launcher's own share
-# (exec and mmap supervision, namespaces, seccomp, cgroups).
-CAPGATE_NO_FSGATE=1 timeit "C build, capgate exec without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c build
+workload "C build (200 files, make -j2)" build
 
 # git status on 20,000 files.
 mkdir -p "$W/repo"
@@ -129,18 +162,10 @@ mkdir -p "$W/repo"
 	done
 	git init -q . && git add -A && git -c gc.auto=0 -c maintenance.auto=false -c user.email=b@x -c user.name=b commit -qm init
 )
-gs() { git -C "$W/repo" status --porcelain; }
-export -f gs
 # Files written in the same second as the index are "racily clean": git
 # re-reads them all until an index written a second later settles them,
 # which would land on whichever timed run comes first.
 sleep 1.1
 gs >/dev/null
 cd "$W/repo" || exit 2
-timeit "git status (20,000 files), unconfined" bash -c gs
-timeit "git status (20,000 files), capgate exec" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
-CAPGATE_DIRECT=0 timeit "git status, capgate exec, CAPGATE_DIRECT=0" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
-# the lingering fsgate: one run to warm its mount, then the timed one
-CAPGATE_FSGATE_LINGER=600 "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs >/dev/null
-CAPGATE_FSGATE_LINGER=600 timeit "git status, capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
-CAPGATE_NO_FSGATE=1 timeit "git status, capgate exec without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c gs
+workload "git status (20,000 files)" gs

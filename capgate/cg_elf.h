@@ -9,4 +9,11 @@
  * when fd is not a 64-bit ELF file or its interpreter does not fit. */
 int cg_elf_interp(int fd, char *out, size_t len);
 
+/* The same, given the file's first hlen bytes (head): the header, the
+ * program headers and the name are read from it when they lie in it, as
+ * they do in a file of this size from the usual linkers (one read for
+ * all). */
+#define CG_ELF_HEAD 1024
+int cg_elf_interp_head(int fd, const void *head, size_t hlen, char *out, size_t len);
+
 #endif

@@ -116,21 +116,31 @@ enum who cg_who_is(struct cg_super *s, pid_t pid, const struct profile **pr,
 	return *pr ? WHO_CONFINED : WHO_UNKNOWN;
 }
 
-/* A NUL-terminated string from the caller's memory. */
+/* A NUL-terminated string from the caller's memory: read a page at a
+ * time (a read may not cross into an unmapped page), with one
+ * process_vm_readv() each; /proc/<pid>/mem where that is refused. */
 int cg_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	int fd = -1, r = -ENAMETOOLONG;
 	size_t got = 0;
-	int r = -ENAMETOOLONG;
 	while (got < len) {
 		size_t chunk = 4096 - ((addr + got) & 4095);
 		if (chunk > len - got)
 			chunk = len - got;
-		ssize_t k = pread(fd, buf + got, chunk, (off_t)(addr + got));
+		ssize_t k = -1;
+		if (fd < 0) {
+			struct iovec l = { buf + got, chunk };
+			struct iovec rm = { (void *)(uintptr_t)(addr + got), chunk };
+			k = process_vm_readv(pid, &l, 1, &rm, 1, 0);
+			if (k < 0 && (errno == EPERM || errno == ENOSYS)) {
+				char path[64];
+				snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+				if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+					return -errno;
+			}
+		}
+		if (fd >= 0)
+			k = pread(fd, buf + got, chunk, (off_t)(addr + got));
 		if (k <= 0) {
 			r = -EFAULT;
 			break;
@@ -142,7 +152,8 @@ int cg_read_string(pid_t pid, uint64_t addr, char *buf, size_t len)
 			break;
 		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
@@ -434,7 +445,7 @@ struct exec_head {
 
 static void read_head(int pathfd, struct exec_head *h)
 {
-	char link[64], b[2];
+	char link[64], b[CG_ELF_HEAD];
 	h->script = false;
 	h->interp[0] = '\0';
 	snprintf(link, sizeof link, "/proc/self/fd/%d", pathfd);
@@ -443,8 +454,11 @@ static void read_head(int pathfd, struct exec_head *h)
 		h->interp_r = -errno;
 		return;
 	}
-	h->script = pread(fd, b, 2, 0) == 2 && b[0] == '#' && b[1] == '!';
-	h->interp_r = h->script ? -ENOEXEC : cg_elf_interp(fd, h->interp, sizeof h->interp);
+	ssize_t n = pread(fd, b, sizeof b, 0);
+	h->script = n >= 2 && b[0] == '#' && b[1] == '!';
+	h->interp_r = h->script ? -ENOEXEC :
+				  cg_elf_interp_head(fd, b, n > 0 ? (size_t)n : 0, h->interp,
+						     sizeof h->interp);
 	close(fd);
 }
 
@@ -671,8 +685,20 @@ static void on_mmap(struct cg_super *s, const struct seccomp_notif *n)
 	struct stat st;
 	long ouid = -1;
 	if (n->data.nr == SYS_mmap) {
-		/* EBADF: the kernel says so; memfd, devices: not files; a
-		 * library in an exec-capable direct subtree: allowed for all */
+		/* A library in an exec-capable direct subtree, allowed for
+		 * all, the most common case: told by its path alone (the same
+		 * string cg_fd_file() reads), in one syscall. */
+		char link[64];
+		snprintf(link, sizeof link, "/proc/%d/fd/%d", (int)tid, (int)n->data.args[4]);
+		ssize_t k = readlink(link, path, sizeof path - 1);
+		if (k > 0 && path[0] == '/') {
+			path[k] = '\0';
+			if (cg_direct_maps_exec(s->plan, path)) {
+				cg_respond(s, n->id, 0, true);
+				return;
+			}
+		}
+		/* EBADF: the kernel says so; memfd, devices: not files */
 		if (cg_fd_file(tid, (int)n->data.args[4], path, sizeof path, &st) <= 0 ||
 		    !S_ISREG(st.st_mode) || cg_direct_maps_exec(s->plan, path)) {
 			cg_respond(s, n->id, 0, true);

@@ -285,7 +285,7 @@ static void handle(struct ctl *k, struct conn *cn)
 	close(clone);
 }
 
-/* The launcher that started us: its registration, before any request. */
+/* The launcher that started us: its registration, first. */
 static void handle_first(struct ctl *k, struct conn *cn)
 {
 	struct pollfd p = { .fd = cn->fd, .events = POLLIN };
@@ -407,6 +407,12 @@ static bool try_end(struct ctl *k, struct conn *waiting)
 static void *ctl_main(void *arg)
 {
 	struct ctl *k = arg;
+	/* The FUSE loop starts meanwhile: until the launcher's instance is
+	 * in, its cgroup gets nothing (fail closed), and its program starts
+	 * only after our answer; the sandbox's builder (outside any instance)
+	 * is served at once. */
+	if (k->c[0].handed)
+		handle_first(k, &k->c[0]);
 	double last_sweep = now();
 	for (;;) {
 		struct pollfd p[FSG_MAX_INST + 1];
@@ -473,7 +479,6 @@ int fsg_serve_start(struct fsg *fs, int mntfd)
 	if (fs->o.first_fd >= 0) {
 		k.c[0].fd = fs->o.first_fd;
 		k.c[0].handed = true;
-		handle_first(&k, &k.c[0]);
 	}
 	pthread_t t;
 	int r = pthread_create(&t, NULL, ctl_main, &k);
