@@ -64,6 +64,7 @@ lat() { # lat LABEL CMD...
 		"$(ratio "$2" "$BWRAP_SINGLE")" "$3" "$4" "$(ratio "$4" "$BWRAP_LOOP")"
 }
 ratio() { [ -n "$2" ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
+ratio2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
 echo "# start-up latency of /bin/true, ms ($N runs each; ratio: mean / bwrap's mean)"
 printf '%-34s %7s %7s %6s   %7s %7s %6s\n' "" "single" "" "" "loop" "" ""
@@ -121,7 +122,7 @@ report() { # report LABEL KEY BASEKEY
 	local m b
 	m=$(echo "${T[$2]}" | median)
 	b=$(echo "${T[$3]}" | median)
-	printf '%-44s %10s ms %6s   (%s)\n' "$1" "$m" "$(ratio "$m" "$b")" "${T[$2]% }"
+	printf '%-44s %10s ms %6s   (%s)\n' "$1" "$m" "$(ratio2 "$m" "$b")" "${T[$2]% }"
 }
 CG=("$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c)
 workload() { # workload NAME FUNC: R rounds of its five variants
