@@ -85,6 +85,10 @@ struct fsg_node {
 	 * a push of its content in progress: the two exclude each other */
 	unsigned writers;
 	bool pushing;
+	/* passthrough (pass.c): the backing id its passed-through opens
+	 * share (the kernel wants one per inode), and how many hold it */
+	int backing;
+	unsigned nback;
 	/* a directory listed, then whose children were looked up one by one
 	 * (a stat walk: ls -l, du): its listings carry every entry's
 	 * attributes (ops_dir.c) */
@@ -121,6 +125,9 @@ struct fsg {
 	struct fsg_node root;
 	bool handles; /* name_to_handle_at/open_by_handle_at usable */
 	bool acl;     /* POSIX ACLs negotiated: the caller's umask is ours to apply */
+	int fuse_fd;  /* /dev/fuse */
+	uint64_t init_unique; /* the INIT request, when it offered passthrough */
+	bool passthrough; /* negotiated (pass.c) */
 	uid_t uid;    /* our own fsuid and fsgid: what we create is theirs */
 	gid_t gid;
 	unsigned lock_waiters; /* threads waiting for a lock; atomic */
@@ -254,6 +261,20 @@ static inline bool fsg_open_writes(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY; /* the same at release */
 }
+
+/* ---- pass.c ---- */
+/* FUSE passthrough (pass.c): our own io for the session (call after
+ * mounting), INIT seen by the loop, and per open of node n: its backing
+ * file goes into the open or create reply this thread sends next (true
+ * when it will be passed through; fi->fh then says so in its upper half:
+ * use (int)fi->fh for the fd), fsg_pass_done() after that reply whatever
+ * was sent, and fsg_pass_release() at RELEASE, or when the reply could
+ * not be sent. */
+int fsg_pass_setup(struct fsg *fs);
+void fsg_pass_init_seen(struct fsg *fs, const void *msg, size_t len);
+bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi);
+void fsg_pass_done(void);
+void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh);
 
 /* ---- serve.c ---- */
 /* Start the control thread: listens on o.serve, registers launchers and

@@ -310,6 +310,9 @@ static struct fuse_session *setup_session(struct fsg *fs, struct fuse_lowlevel_o
 		die("cannot set signal handlers");
 	if (fuse_session_mount(se, fs->o.mountpoint) != 0)
 		die("cannot mount on %s", fs->o.mountpoint);
+	fs->se = se;
+	if (fsg_pass_setup(fs) != 0)
+		die("cannot set up the FUSE session's io");
 	return se;
 }
 

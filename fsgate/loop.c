@@ -254,6 +254,9 @@ static void *worker(void *arg)
 		if (count_ops && !(buf.flags & FUSE_BUF_IS_FD) && ih->opcode < 64)
 			__atomic_add_fetch(&op_count[ih->opcode], 1, __ATOMIC_RELAXED);
 		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
+		    ih->opcode == FUSE_INIT)
+			fsg_pass_init_seen(fs, buf.mem, (size_t)r);
+		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
 		    ih->opcode == FUSE_TMPFILE)
 			handle_tmpfile(fs, buf.mem, (size_t)r);
 		else

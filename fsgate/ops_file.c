@@ -196,12 +196,18 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	 * program, the next compile's headers) needs no copy. A file just
 	 * written through us is pushed: written pages of a partial page are
 	 * not readable from the cache. */
+	fi->noflush = skip_flush(fs, n, granted);
+	/* Passed through (pass.c), the kernel reads our file itself: nothing
+	 * to push. Last: nothing after it may fail. */
+	if (!fi->direct_io && S_ISREG(st.st_mode) && fsg_pass_open(fs, n, fi)) {
+		r = 0;
+		goto out;
+	}
 	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
 	    !fs->o.no_push && !(fi->keep_cache && pushed(fs, n, &st))) {
 		if (push_small(fs, n, fd, &st))
 			fi->keep_cache = 1;
 	}
-	fi->noflush = skip_flush(fs, n, granted);
 	r = 0;
 out:
 	fsg_put(fs, n);
@@ -216,8 +222,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -r);
 	else if (fuse_reply_open(req, fi) != 0) {
 		fsg_note_open(fs, fsg_node(fs, ino), fi->flags, -1);
+		fsg_pass_release(fs, fsg_node(fs, ino), fi->fh);
 		close((int)fi->fh); /* interrupted: the kernel never saw it */
 	}
+	fsg_pass_done();
 }
 
 /* create: w (or a, for an O_APPEND write open: an append-only log may be
@@ -294,22 +302,17 @@ out:
 	return r;
 }
 
-static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
-		      mode_t mode, struct fuse_file_info *fi)
+/* The reply to a CREATE whose file do_create() made (or found: existed).
+ * 0, or -errno for an error reply. */
+static int create_reply(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
+			const char *name, struct fuse_file_info *fi, struct stat *st,
+			bool existed)
 {
-	struct fsg *fs = fsg_of(req);
-	struct fsg_node *p = fsg_node(fs, parent), *n;
+	struct fsg_node *n;
 	struct fuse_entry_param e;
-	struct stat st;
-	bool existed = false;
-	int r = do_create(req, fs, p, name, mode, fi, &st, &existed);
-	if (r < 0) {
-		fuse_reply_err(req, -r);
-		return;
-	}
 	/* made: its node from the open file */
-	r = existed ? fsg_lookup(fs, p, name, &st, &n) :
-		      fsg_node_made(fs, p, name, (int)fi->fh, false, &st, &n);
+	int r = existed ? fsg_lookup(fs, p, name, st, &n) :
+			  fsg_node_made(fs, p, name, (int)fi->fh, false, st, &n);
 	if (r == 0 && existed) {
 		r = do_open(req, fs, n, fi);
 		if (r < 0)
@@ -318,19 +321,37 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (r < 0) {
 		if (!existed)
 			close((int)fi->fh);
-		fuse_reply_err(req, -r);
-		return;
+		return r;
 	}
 	if (!existed) {
-		set_cache_flags(fs, n, &st, fi);
+		set_cache_flags(fs, n, st, fi);
 		fsg_note_open(fs, n, fi->flags, 1);
+		if (!fi->direct_io)
+			fsg_pass_open(fs, n, fi); /* last before the reply */
 	}
-	fsg_fill_entry(fs, n, &st, &e);
+	fsg_fill_entry(fs, n, st, &e);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		fsg_note_open(fs, n, fi->flags, -1);
+		fsg_pass_release(fs, n, fi->fh);
 		close((int)fi->fh);
 		fsg_forget(fs, n, 1);
 	}
+	return 0;
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	struct fsg *fs = fsg_of(req);
+	struct fsg_node *p = fsg_node(fs, parent);
+	struct stat st;
+	bool existed = false;
+	int r = do_create(req, fs, p, name, mode, fi, &st, &existed);
+	if (r >= 0)
+		r = create_reply(req, fs, p, name, fi, &st, existed);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	fsg_pass_done(); /* whatever was sent */
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -405,6 +426,10 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, 0);
 		return;
 	}
+	/* Writes passed through (pass.c) did not tell us, nor the kernel
+	 * the file's other names (hard links), as op_write_buf does: now. */
+	if (fi->fh >> 32)
+		fsg_inval_siblings(fs, n);
 	/* Remember what our own writes left (see op_release); flush is
 	 * synchronous with close(2), release is not. */
 	if (fstat((int)fi->fh, &st) == 0) {
@@ -430,6 +455,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 	/* Our own writes change mtime: remember it so the next open keeps
 	 * the pages they left in the cache (a read-only open wrote nothing). */
+	if (fsg_open_writes(fi->flags) && (fi->fh >> 32))
+		fsg_inval_siblings(fs, n); /* see op_flush */
 	if (fsg_open_writes(fi->flags) && fstat((int)fi->fh, &st) == 0) {
 		pthread_mutex_lock(&fs->mu);
 		n->open_mtime = st.st_mtim;
@@ -437,6 +464,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		pthread_mutex_unlock(&fs->mu);
 	}
 	fsg_note_open(fs, n, fi->flags, -1);
+	fsg_pass_release(fs, n, fi->fh);
 	close((int)fi->fh);
 	fuse_reply_err(req, 0);
 }
