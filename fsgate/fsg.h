@@ -86,7 +86,8 @@ struct fsg_node {
 	unsigned writers;
 	bool pushing;
 	/* passthrough (pass.c): the backing id its passed-through opens
-	 * share (the kernel wants one per inode), and how many hold it */
+	 * share (the kernel wants one per inode), and how many hold it;
+	 * under mu */
 	int backing;
 	unsigned nback;
 	/* a directory listed, then whose children were looked up one by one
@@ -275,6 +276,9 @@ void fsg_pass_init_seen(struct fsg *fs, const void *msg, size_t len);
 bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi);
 void fsg_pass_done(void);
 void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh);
+/* n lost its cached fd or goes (under mu): its backing file goes too,
+ * unless an open uses it. */
+void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n);
 
 /* ---- serve.c ---- */
 /* Start the control thread: listens on o.serve, registers launchers and

@@ -220,6 +220,7 @@ static void lru_evict(struct fsg *fs)
 			close(n->fd);
 			n->fd = -1;
 			fs->nfds--;
+			fsg_pass_drop_locked(fs, n); /* its backing file with it */
 		}
 		n = prev;
 	}
@@ -248,6 +249,7 @@ static void node_free_locked(struct fsg *fs, struct fsg_node *n)
 			close(n->fd);
 			fs->nfds--;
 		}
+		fsg_pass_drop_locked(fs, n);
 		for (struct fsg_lockfd *l = n->locks, *next; l; l = next) {
 			next = l->next;
 			close(l->fd);

@@ -20,10 +20,12 @@
  *   - one id per node, shared by its passed-through opens (the kernel
  *     refuses a second backing file for an inode that has one), made from
  *     the node's O_PATH fd (a registered file stays open in the kernel:
- *     a writable one would make exec of the file fail, ETXTBSY) and
- *     released with the node's last such open (RELEASE, or a reply that
- *     could not be sent): the caller's side of an open looks the id up
- *     after our reply, in its own time.
+ *     a writable one would make exec of the file fail, ETXTBSY). The
+ *     caller's side of an open looks the id up after our reply, in its
+ *     own time, so it lives on after the open's RELEASE: as long as the
+ *     node keeps its fd in the LRU of cached fds (node.c), which bounds
+ *     how many files the kernel holds for us, and never while an open
+ *     uses it (a new id for an inode that still has the old one: EIO).
  * FSGATE_NO_PASSTHROUGH=1 turns it off (for measurements), as does a
  * kernel without it. An open that cannot be registered is served as
  * before (page cache and READ/WRITE requests).
@@ -160,7 +162,10 @@ bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi
 		int pfd = fsg_get_fd(fs, n);
 		struct pass_map m = { .fd = pfd };
 		id = pfd < 0 ? -1 : ioctl(fs->fuse_fd, PASS_IOC_OPEN, &m);
+		int e = errno;
 		fsg_put(fs, n);
+		if (id <= 0 && pfd >= 0 && (e == EPERM || e == ENOTTY || e == EOPNOTSUPP))
+			fs->passthrough = false; /* not for us (CAP_SYS_ADMIN): stop asking */
 		if (id <= 0)
 			return false;
 		pthread_mutex_lock(&fs->mu);
@@ -188,13 +193,18 @@ void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh)
 {
 	if (!(fh >> 32))
 		return;
-	int id = 0;
 	pthread_mutex_lock(&fs->mu);
-	if (n->nback > 0 && --n->nback == 0) {
-		id = n->backing;
+	if (n->nback > 0)
+		n->nback--;
+	if (n->fd < 0) /* its fd left the LRU meanwhile */
+		fsg_pass_drop_locked(fs, n);
+	pthread_mutex_unlock(&fs->mu);
+}
+
+void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n)
+{
+	if (n->backing > 0 && n->nback == 0) {
+		close_id(fs, n->backing);
 		n->backing = 0;
 	}
-	pthread_mutex_unlock(&fs->mu);
-	if (id > 0)
-		close_id(fs, id);
 }
