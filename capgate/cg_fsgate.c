@@ -140,12 +140,11 @@ static void keep_only(const int fds[4])
 	syscall(SYS_close_range, lo, ~0u, 0);
 }
 
-/* What ps and pgrep -f show: the command line it would have been exec'd
- * with. Written over our own argument and environment strings (the
- * environment is copied first), the way setproctitle(3) does it: when the
- * last byte of the arguments is no longer NUL, the kernel shows the one
+/* The fallback of set_title(): the title written over our own argument
+ * and environment strings (the environment copied first): when the last
+ * byte of the arguments is no longer NUL, the kernel shows the one
  * string found there. Best effort. */
-static void set_title(char *const argv[])
+static void set_title_in_place(char *const argv[])
 {
 	extern char **environ;
 	char buf[1024];
@@ -179,6 +178,32 @@ static void set_title(char *const argv[])
 		title[o++] = ' '; /* past the old arguments' last NUL */
 	title[o] = '\0';
 	prctl(PR_SET_NAME, "fsgate", 0, 0, 0);
+}
+
+/* What ps and pgrep -f show: the command line it would have been exec'd
+ * with. The kernel is pointed at a buffer of ours (PR_SET_MM, root's
+ * CAP_SYS_RESOURCE): one page touched, where rewriting our argument and
+ * environment strings, the way setproctitle(3) does it (the fallback),
+ * costs a copy-on-write fault for each page the copies touch. */
+static void set_title(char *const argv[])
+{
+	static char title[2048];
+	size_t o = 0;
+	for (int i = 0; argv[i]; i++) {
+		size_t l = strlen(argv[i]) + 1;
+		if (o + l > sizeof title)
+			break;
+		memcpy(title + o, argv[i], l); /* NUL-separated, as execve's */
+		o += l;
+	}
+	/* the new range lies below the old one (.bss under the stack): the
+	 * start first keeps start <= end at each step */
+	if (o && prctl(PR_SET_MM, PR_SET_MM_ARG_START, (unsigned long)title, 0, 0) == 0 &&
+	    prctl(PR_SET_MM, PR_SET_MM_ARG_END, (unsigned long)(title + o), 0, 0) == 0) {
+		prctl(PR_SET_NAME, "fsgate", 0, 0, 0);
+		return;
+	}
+	set_title_in_place(argv);
 }
 
 /* fsgate --serve, detached from us: a new session, its own cgroup, no
