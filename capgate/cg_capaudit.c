@@ -389,11 +389,27 @@ static int cache_path(char *out, size_t len)
 	return 0;
 }
 
-static void load_kinfo(struct kinfo *ki)
+static void save_kinfo(const struct kinfo *ki)
 {
 	char path[128], tmp[160];
-	bool cache = cache_path(path, sizeof path) == 0;
-	if (cache) {
+	if (cache_path(path, sizeof path) < 0)
+		return;
+	/* best effort; a whole file or none (rename) */
+	snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+	mkdir("/run/capgate", 0700);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	bool ok = write(fd, ki, sizeof *ki) == (ssize_t)sizeof *ki;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+static void load_kinfo(struct kinfo *ki)
+{
+	char path[128];
+	if (cache_path(path, sizeof path) == 0) {
 		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0) {
 			ssize_t n = read(fd, ki, sizeof *ki);
@@ -406,18 +422,7 @@ static void load_kinfo(struct kinfo *ki)
 	ki->magic = KINFO_MAGIC;
 	ki->btf_id = cap_capable_btf_id();
 	read_syms(ki);
-	if (!cache)
-		return;
-	/* best effort; a whole file or none (rename) */
-	snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
-	mkdir("/run/capgate", 0700);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	bool ok = write(fd, ki, sizeof *ki) == (ssize_t)sizeof *ki;
-	close(fd);
-	if (!ok || rename(tmp, path) < 0)
-		unlink(tmp);
+	save_kinfo(ki);
 }
 
 static void sample(void *ctx, const void *data, size_t size);
@@ -448,6 +453,12 @@ static int attach_fexit(struct cg_capaudit *ca)
 		return r;
 	ca->prog = cg_bpf_prog_load(BPF_PROG_TYPE_TRACING, "capgate_cap", p.v, p.n,
 				    BPF_TRACE_FEXIT, (uint32_t)id);
+	if (ca->prog == -EPERM) {
+		/* tracing programs refused (a BPF LSM policy): not again
+		 * this boot, the tracepoint it is (kinfo's cache) */
+		ca->ki.btf_id = -EPERM;
+		save_kinfo(&ca->ki);
+	}
 	if (ca->prog < 0)
 		return ca->prog;
 	ca->link = cg_bpf_link_create(ca->prog, BPF_TRACE_FEXIT);

@@ -275,6 +275,9 @@ int fsg_pass_setup(struct fsg *fs);
 void fsg_pass_init_seen(struct fsg *fs, const void *msg, size_t len);
 bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi);
 void fsg_pass_done(void);
+/* The same for a reply fsgate writes itself (loop.c's O_TMPFILE). */
+struct fuse_open_out;
+void fsg_pass_amend(struct fuse_open_out *oo);
 void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh);
 /* n lost its cached fd or goes (under mu): its backing file goes too,
  * unless an open uses it. */

@@ -145,10 +145,17 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
 	timeout_split(fs->o.entry_timeout, &eo.entry_valid, &eo.entry_valid_nsec);
 	timeout_split(fs->o.attr_timeout, &eo.attr_valid, &eo.attr_valid_nsec);
 	stat_to_attr(fs, &st, &eo.attr);
-	oo.fh = (uint64_t)fd;
+	/* passed through like any open of the node (pass.c): a reopen of
+	 * the file (/proc/self/fd/N) must find the inode in that mode */
+	struct fuse_file_info fi = { .fh = (uint64_t)fd, .flags = (int)ci->flags };
+	if (fsg_pass_open(fs, n, &fi))
+		fsg_pass_amend(&oo);
+	fsg_pass_done();
+	oo.fh = fi.fh;
 	fsg_note_open(fs, n, (int)ci->flags, 1);
 	if (reply_raw(fs, ih->unique, 0, &eo, sizeof eo, &oo, sizeof oo) < 0) {
 		fsg_note_open(fs, n, (int)ci->flags, -1);
+		fsg_pass_release(fs, n, fi.fh);
 		close(fd);
 		fsg_forget(fs, n, 1);
 	}

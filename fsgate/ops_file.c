@@ -198,8 +198,11 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	 * not readable from the cache. */
 	fi->noflush = skip_flush(fs, n, granted);
 	/* Passed through (pass.c), the kernel reads our file itself: nothing
-	 * to push. Last: nothing after it may fail. */
-	if (!fi->direct_io && S_ISREG(st.st_mode) && fsg_pass_open(fs, n, fi)) {
+	 * to push; O_DIRECT too (the kernel's file has the caller's flags),
+	 * and it must: an inode with passed-through opens takes no other
+	 * kind. Last: nothing after it may fail. */
+	if (S_ISREG(st.st_mode) && fsg_pass_open(fs, n, fi)) {
+		fi->direct_io = 0;
 		r = 0;
 		goto out;
 	}
@@ -326,8 +329,8 @@ static int create_reply(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	if (!existed) {
 		set_cache_flags(fs, n, st, fi);
 		fsg_note_open(fs, n, fi->flags, 1);
-		if (!fi->direct_io)
-			fsg_pass_open(fs, n, fi); /* last before the reply */
+		if (fsg_pass_open(fs, n, fi)) /* last before the reply */
+			fi->direct_io = 0;        /* see do_open() */
 	}
 	fsg_fill_entry(fs, n, st, &e);
 	if (fuse_reply_create(req, &e, fi) != 0) {

@@ -86,6 +86,18 @@ static void amend_init(struct fsg *fs, struct iovec *iov, int count)
 	fs->passthrough = true;
 }
 
+void fsg_pass_amend(struct fuse_open_out *oo)
+{
+	if (pending <= 0)
+		return;
+	/* keep_cache is for the page cache of the FUSE file, which a
+	 * passed-through open does not use; the kernel fails an open that
+	 * asks for both (EIO) */
+	oo->open_flags = (oo->open_flags & ~(uint32_t)(FOPEN_KEEP_CACHE | FOPEN_DIRECT_IO)) |
+			 PASS_OPEN_FLAG;
+	oo->padding = (uint32_t)pending; /* backing_id */
+}
+
 /* An open (fuse_open_out) or create (fuse_entry_out + fuse_open_out)
  * reply: take the pending backing id. */
 static void amend_open(struct iovec *iov, int count)
@@ -95,13 +107,8 @@ static void amend_open(struct iovec *iov, int count)
 		oo = iov[1].iov_base;
 	else if (count == 2 && iov[1].iov_len == sizeof(struct fuse_entry_out) + sizeof *oo)
 		oo = (void *)((char *)iov[1].iov_base + sizeof(struct fuse_entry_out));
-	if (!oo)
-		return;
-	/* keep_cache is for the page cache of the FUSE file, which a
-	 * passed-through open does not use; the kernel fails an open that
-	 * asks for both (EIO) */
-	oo->open_flags = (oo->open_flags & ~(uint32_t)FOPEN_KEEP_CACHE) | PASS_OPEN_FLAG;
-	oo->padding = (uint32_t)pending; /* backing_id */
+	if (oo)
+		fsg_pass_amend(oo);
 }
 
 static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)

@@ -150,6 +150,42 @@ EOF
 	[ "$(stat -c %a "$S/named")" = 640 ]
 }
 
+@test "mirror: one file open every way at once (plain, O_DIRECT, O_TMPFILE reopened, executed, written)" {
+	# With FUSE passthrough the kernel takes one mode per inode: every kind
+	# of open of one file must agree with the others (a stray one is EIO).
+	python3 - "$M" <<'EOF'
+import mmap, os, subprocess, sys
+d = sys.argv[1]
+p = d + "/f"
+with open(p, "wb") as f:
+    f.write(b"x" * 8192)
+a = os.open(p, os.O_RDONLY)
+b = os.open(p, os.O_RDONLY | os.O_DIRECT)
+buf = mmap.mmap(-1, 4096)
+assert os.readv(b, [buf]) == 4096 and buf[:4] == b"xxxx"
+w = os.open(p, os.O_WRONLY | os.O_APPEND)
+os.write(w, b"yy")
+assert os.pread(a, 2, 8192) == b"yy"
+for fd in (a, b, w):
+    os.close(fd)
+t = os.open(d, os.O_TMPFILE | os.O_RDWR, 0o600)
+os.write(t, b"tmpdata")
+r = os.open("/proc/self/fd/%d" % t, os.O_RDONLY)
+assert os.read(r, 7) == b"tmpdata"
+os.close(r)
+os.close(t)
+# a program written through the mount, then run while open for reading
+e = d + "/prog"
+with open("/bin/true", "rb") as src, open(e, "wb") as dst:
+    dst.write(src.read())
+os.chmod(e, 0o755)
+h = os.open(e, os.O_RDONLY)
+assert subprocess.call([e]) == 0
+os.close(h)
+EOF
+	[ "$(stat -c %s "$S/f")" = 8194 ]
+}
+
 @test "mirror: mmap writes are seen by read" {
 	python3 - "$M/m" <<'EOF'
 import mmap, os, sys
