@@ -191,11 +191,6 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		kill_suid_on_trunc(fd, &st, c.pid);
 	set_cache_flags(fs, n, &st, fi);
 	fsg_note_open(fs, n, fi->flags, 1);
-	/* Not again when this very version was pushed and the kernel keeps
-	 * its pages (keep_cache): a warm cache (a shared fsgate's next
-	 * program, the next compile's headers) needs no copy. A file just
-	 * written through us is pushed: written pages of a partial page are
-	 * not readable from the cache. */
 	fi->noflush = skip_flush(fs, n, granted);
 	/* Passed through (pass.c), the kernel reads our file itself: nothing
 	 * to push; O_DIRECT too (the kernel's file has the caller's flags),
@@ -206,6 +201,11 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		r = 0;
 		goto out;
 	}
+	/* Else the content is pushed, but not again when this very version
+	 * was pushed and the kernel keeps its pages (keep_cache): a warm cache
+	 * (a shared fsgate's next program, the next compile's headers) needs
+	 * no copy. A file just written through us is pushed: written pages of
+	 * a partial page are not readable from the cache. */
 	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
 	    !fs->o.no_push && !(fi->keep_cache && pushed(fs, n, &st))) {
 		if (push_small(fs, n, fd, &st))
