@@ -77,6 +77,7 @@ struct opts {
 /* Everything the launcher owns, released by cleanup(). */
 struct launch {
 	struct opts o;
+	sigset_t mask;          /* the signal mask we were started with */
 	struct policy *pol;
 	const struct profile *pr;
 	struct cg_plan plan;
@@ -572,7 +573,17 @@ fail:
 	return -1;
 }
 
-static void restore_signals(void)
+/* The program gets the signal state we were started with, as an exec
+ * from our caller would have: its mask, and its dispositions (we install
+ * no handler, so ours are still those: ignored signals stay ignored, as
+ * `nohup capgate exec ...` and a shell's background job need). */
+static void restore_signals(const struct launch *L)
+{
+	sigprocmask(SIG_SETMASK, &L->mask, NULL);
+}
+
+/* A daemon of ours (an exec'd fsgate) starts from defaults instead. */
+static void default_signals(void)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -631,7 +642,7 @@ static int start_fsgate(struct launch *L, int fuse)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != L->self)
 			_exit(1);
-		restore_signals();
+		default_signals();
 		fcntl(fuse, F_SETFD, 0);
 		execv(path, (char **)av);
 		msg("cannot run %s: %m", path);
@@ -663,7 +674,7 @@ static void program_main(struct launch *L)
 	struct cg_err e = { "" };
 	int r;
 	mark("program: born");
-	restore_signals();
+	restore_signals(L);
 	if ((r = cg_apply_rlimits(L->plan.rlimits, L->plan.nrlimits, 0, &e)) < 0)
 		goto fail;
 	if ((r = cg_apply_caps(&L->plan, &e)) < 0)
@@ -1154,7 +1165,7 @@ int cmd_exec(int argc, char **argv)
 		      SIGWINCH, SIGCHLD, SIGPIPE };
 	for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
 		sigaddset(&fw, fwd[i]);
-	sigprocmask(SIG_BLOCK, &fw, NULL);
+	sigprocmask(SIG_BLOCK, &fw, &L.mask);
 	sigdelset(&fw, SIGCHLD);
 	sigdelset(&fw, SIGPIPE);
 	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);

@@ -421,6 +421,14 @@ EOF
 	grep -q got-term "$W/out"
 }
 
+@test "signals the caller ignores stay ignored in the program (nohup), as after a plain exec" {
+	# SIGHUP (bit 0) and SIGQUIT (bit 2) ignored by the caller, SIGINT not
+	run bash -c 'trap "" HUP QUIT; exec "$0" exec --policy "$1/pol" --profile foo -- /usr/bin/dash -c "grep SigIgn /proc/self/status"' "$CAPGATE" "$W"
+	[ "$status" -eq 0 ]
+	local ign=$((16#$(echo "$output" | awk '/SigIgn/ { print $2 }')))
+	[ $((ign & 1)) -eq 1 ] && [ $((ign & 4)) -eq 4 ] && [ $((ign & 2)) -eq 0 ]
+}
+
 @test "python3 http.server confined to one directory and one port" {
 	local p1=18380 p2=18381
 	echo public >"$W/www/index.txt"
