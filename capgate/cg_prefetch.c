@@ -48,7 +48,7 @@ static void interpreter(int fd, const char *head, size_t n, char *out, size_t le
 		out[k] = '\0';
 		return;
 	}
-	if (cg_elf_interp(fd, out, len) <= 0)
+	if (cg_elf_interp_head(fd, head, n, out, len) <= 0) /* the head we have */
 		out[0] = '\0';
 }
 

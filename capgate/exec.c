@@ -1169,8 +1169,6 @@ int cmd_exec(int argc, char **argv)
 	sigdelset(&fw, SIGCHLD);
 	sigdelset(&fw, SIGPIPE);
 	sigfd = signalfd(-1, &fw, SFD_CLOEXEC);
-	/* With --profile, fsgate (which compiles the policy itself) starts
-	 * first and works in parallel with the rest of the set-up. */
 	/* The policy first: a shared fsgate we start is a forked copy of us
 	 * and takes it as it is, with no second load. */
 	if (load_policy(&L) < 0)

@@ -247,7 +247,8 @@ int fsg_label_from_cgroup(const char *cgtext, const char *base, char *label,
 void fsg_umask(struct fsg *fs, mode_t caller_umask);
 /* Make what we just created (fd, in directory pfd) the caller's: its uid,
  * and its gid unless the directory is setgid (then the kernel gave it the
- * directory's, as natively). Nothing to do for a caller with our ids. */
+ * directory's, as natively). Nothing to do for a caller with our ids.
+ * 1 when the owner changed (a stat taken before is stale), 0, -errno. */
 int fsg_give_owner(struct fsg *fs, int pfd, int fd, const struct fsg_caller *c);
 
 /* An open (delta 1) or release (-1) of n with these open flags: counts

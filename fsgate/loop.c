@@ -228,7 +228,7 @@ int fsg_give_owner(struct fsg *fs, int pfd, int fd, const struct fsg_caller *c)
 	    fchownat(fd, "", c->uid, (pst.st_mode & S_ISGID) ? (gid_t)-1 : c->gid,
 		     AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
-	return 0;
+	return 1;
 }
 
 static void *worker(void *arg)

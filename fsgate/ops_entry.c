@@ -241,9 +241,8 @@ static int give_to_caller(struct fsg *fs, int pfd, const char *name,
 		r = -errno;
 	else if (st->st_uid != fs->uid)
 		r = -EIO;
-	else if ((r = fsg_give_owner(fs, pfd, fd, c)) == 0 &&
-		 (c->uid != fs->uid || c->gid != fs->gid) && fstat(fd, st) < 0)
-		r = -errno;
+	else if ((r = fsg_give_owner(fs, pfd, fd, c)) > 0)
+		r = fstat(fd, st) < 0 ? -errno : 0;
 	if (r < 0) {
 		close(fd);
 		return r;

@@ -287,8 +287,8 @@ static int do_create(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 		goto out;
 	}
 	r = fsg_give_owner(fs, pfd, fd, &c);
-	if (r == 0 && fstat(fd, st) < 0)
-		r = -errno;
+	if (r >= 0)
+		r = fstat(fd, st) < 0 ? -errno : 0;
 	if (r < 0) {
 		unlinkat(pfd, name, 0);
 		goto out;
