@@ -356,12 +356,17 @@ int fsg_main_with(int argc, char **argv, struct policy *given)
 		fs.o.foreground = true;
 		fs.o.inst_root = cgroup_rel(fs.o.inst_root);
 	} else if (strncmp(fs.o.mountpoint, "/dev/fd/", 8) != 0 &&
-	    realpath(fs.o.mountpoint, mnt) &&
-	    (strcmp(src, "/") == 0 ||
-	     (strncmp(mnt, src, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0'))))
-		die("MOUNTPOINT %s is inside SOURCE %s: fsgate would serve itself "
-		    "(mount it from another mount namespace, as capgate exec does)",
-		    mnt, src);
+		   realpath(fs.o.mountpoint, mnt)) {
+		if (strcmp(src, "/") == 0 ||
+		    (strncmp(mnt, src, sl) == 0 && (mnt[sl] == '/' || mnt[sl] == '\0')))
+			die("MOUNTPOINT %s is inside SOURCE %s: fsgate would serve itself "
+			    "(mount it from another mount namespace, as capgate exec does)",
+			    mnt, src);
+		/* absolute: libfuse moves us to / (fuse_daemonize), and a
+		 * relative name would fail the unmount at the end, leaving a
+		 * dead mount behind */
+		fs.o.mountpoint = mnt;
+	}
 	if (!fs.o.prefix)
 		fs.o.prefix = src;
 	if (fs.o.prefix[0] != '/')

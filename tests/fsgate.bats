@@ -352,6 +352,25 @@ EOF
 	[ "$status" -ne 0 ]
 }
 
+@test "fsgate: SIGTERM unmounts, also a mount point given by a relative name" {
+	# libfuse moves the daemon to / before it serves: the unmount at the
+	# end must not resolve "mnt" there (it left a dead mount behind)
+	(cd "$T" && exec "$FSGATE" --policy pol --profile t -f src mnt 2>"$T/err" 3>&-) &
+	echo $! >"$T/pid"
+	for _ in $(seq 100); do
+		grep -q " $M fuse.fsgate " /proc/self/mounts && break
+		sleep 0.05
+	done
+	[ "$(cat "$M/r/file")" = hello ]
+	kill -TERM "$(cat "$T/pid")"
+	for _ in $(seq 100); do
+		kill -0 "$(cat "$T/pid")" 2>/dev/null || break
+		sleep 0.05
+	done
+	! kill -0 "$(cat "$T/pid")" 2>/dev/null
+	! grep -q " $M fuse" /proc/self/mounts
+}
+
 @test "fsgate: --cgroup confines members, labels sub-cgroups, passes others through" {
 	cgroot=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 	[ -n "$cgroot" ] || skip "no cgroup2"
