@@ -152,7 +152,7 @@ void fsg_inval_siblings(struct fsg *fs, struct fsg_node *n)
 	for (struct fsg_node *o = fs->itab[ikey(fs, n->dev, n->ino)]; o && k < 32; o = o->inext)
 		if (o != n && o->dev == n->dev && o->ino == n->ino && o != &fs->root)
 			ids[k++] = (fuse_ino_t)(uintptr_t)o;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	/* A node forgotten meanwhile is unknown to the kernel: harmless. */
 	for (size_t i = 0; i < k; i++)
 		fuse_lowlevel_notify_inval_inode(fs->se, ids[i], -1, 0);
@@ -167,7 +167,7 @@ size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, si
 	for (struct fsg_node *o = fs->itab[ikey(fs, dev, ino)]; o && k < max; o = o->inext)
 		if (o->dev == dev && o->ino == ino && o != &fs->root)
 			out[k++] = (fuse_ino_t)(uintptr_t)o;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return k;
 }
 
@@ -178,7 +178,7 @@ bool fsg_note_version(struct fsg *fs, struct fsg_node *n, const struct stat *st)
 		    n->open_mtime.tv_nsec == st->st_mtim.tv_nsec && n->open_size == st->st_size;
 	n->open_mtime = st->st_mtim;
 	n->open_size = st->st_size;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return same;
 }
 
@@ -210,6 +210,42 @@ static bool evictable(const struct fsg_node *n)
 	       (n->fh || n->hashed);
 }
 
+/* Descriptors given up under mu (a node freed or evicted, its backing
+ * file) are closed once mu is released (fsg_unlock()): a close(2) inside
+ * the lock made the FORGET that the kernel sends beside the next request
+ * hold up that request (unlink, then GETATTR of the directory). Per
+ * thread; when full, closed at once. */
+#define DEFER_MAX 32
+static __thread struct {
+	int fd[DEFER_MAX], nfd;
+	int id[DEFER_MAX], nid;
+} defer;
+
+static void close_later(int fd)
+{
+	if (defer.nfd < DEFER_MAX)
+		defer.fd[defer.nfd++] = fd;
+	else
+		close(fd);
+}
+
+bool fsg_defer_id(int id)
+{
+	if (defer.nid >= DEFER_MAX)
+		return false;
+	defer.id[defer.nid++] = id;
+	return true;
+}
+
+void fsg_unlock(struct fsg *fs)
+{
+	pthread_mutex_unlock(&fs->mu);
+	while (defer.nfd > 0)
+		close(defer.fd[--defer.nfd]);
+	while (defer.nid > 0)
+		fsg_pass_close_id(fs, defer.id[--defer.nid]);
+}
+
 static void lru_evict(struct fsg *fs)
 {
 	struct fsg_node *n = fs->lru.lru_prev;
@@ -217,7 +253,7 @@ static void lru_evict(struct fsg *fs)
 		struct fsg_node *prev = n->lru_prev;
 		if (evictable(n)) {
 			lru_unlink(n);
-			close(n->fd);
+			close_later(n->fd);
 			n->fd = -1;
 			fs->nfds--;
 			fsg_pass_drop_locked(fs, n); /* its backing file with it */
@@ -246,13 +282,13 @@ static void node_free_locked(struct fsg *fs, struct fsg_node *n)
 		iremove(fs, n);
 		if (n->fd >= 0) {
 			lru_unlink(n);
-			close(n->fd);
+			close_later(n->fd);
 			fs->nfds--;
 		}
 		fsg_pass_drop_locked(fs, n);
 		for (struct fsg_lockfd *l = n->locks, *next; l; l = next) {
 			next = l->next;
-			close(l->fd);
+			close_later(l->fd);
 			free(l);
 		}
 		free(n->fh);
@@ -359,7 +395,7 @@ static void give_handle(struct fsg *fs, struct fsg_node *n, int fd)
 		return;
 	pthread_mutex_lock(&fs->mu);
 	bool need = !n->fh;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	if (!need)
 		return;
 	int mnt_id;
@@ -372,7 +408,7 @@ static void give_handle(struct fsg *fs, struct fsg_node *n, int fd)
 		n->fh = fh;
 		fh = NULL;
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	free(fh);
 }
 
@@ -383,7 +419,7 @@ static struct file_handle *node_handle(struct fsg *fs, struct fsg_node *n, int *
 	pthread_mutex_lock(&fs->mu);
 	struct file_handle *fh = n->mnt >= 0 ? n->fh : NULL;
 	*mfd = fh ? fs->mounts[n->mnt].fd : -1;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return fh;
 }
 
@@ -409,7 +445,7 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 	char *name = n->hashed && p ? strdup(n->name) : NULL;
 	if (name)
 		p->users++;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	if (!name)
 		return -ESTALE;
 	int pfd = fsg_get_fd(fs, p);
@@ -433,7 +469,7 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 	pthread_mutex_lock(&fs->mu);
 	p->users--;
 	node_free_locked(fs, p);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	free(name);
 	return fd;
 }
@@ -446,14 +482,14 @@ int fsg_get_fd(struct fsg *fs, struct fsg_node *n)
 		int fd = n->fd;
 		if (n != &fs->root)
 			lru_front(fs, n);
-		pthread_mutex_unlock(&fs->mu);
+		fsg_unlock(fs);
 		return fd;
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	int fd = node_open_path(fs, n);
 	pthread_mutex_lock(&fs->mu);
 	if (fd < 0) {
-		pthread_mutex_unlock(&fs->mu);
+		fsg_unlock(fs);
 		return fd; /* caller still calls fsg_put() */
 	}
 	if (n->fd >= 0) {
@@ -462,7 +498,7 @@ int fsg_get_fd(struct fsg *fs, struct fsg_node *n)
 	} else {
 		node_set_fd(fs, n, fd);
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return fd;
 }
 
@@ -473,7 +509,7 @@ void fsg_put(struct fsg *fs, struct fsg_node *n)
 	if (n->users == 0 && n->fd >= 0 && fs->nfds > fs->o.max_fds)
 		lru_evict(fs);
 	node_free_locked(fs, n);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 void fsg_proc_path(int fd, char *buf, size_t len)
@@ -531,7 +567,7 @@ static struct fsg_node *node_new(struct fsg *fs, struct fsg_node *parent,
 		if (n->fh) {
 			pthread_mutex_lock(&fs->mu);
 			n->mnt = mount_index(fs, mnt_id, fd, S_ISDIR(st->st_mode));
-			pthread_mutex_unlock(&fs->mu);
+			fsg_unlock(fs);
 		}
 	}
 	return n;
@@ -565,11 +601,11 @@ static int install(struct fsg *fs, struct fsg_node *parent, const char *name, in
 				node_set_fd(fs, n, cfd);
 				cfd = -1;
 			}
-			pthread_mutex_unlock(&fs->mu);
+			fsg_unlock(fs);
 			*out = n;
 			break;
 		}
-		pthread_mutex_unlock(&fs->mu);
+		fsg_unlock(fs);
 		/* outside mu (a syscall for the handle); a racing lookup may
 		 * enter the name meanwhile: the loop looks again */
 		fresh = node_new(fs, parent, name, hfd, st);
@@ -624,7 +660,7 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 	struct fsg_node *n = hfind(fs, parent, name);
 	if (n)
 		n->users++;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	if (n) {
 		int r = fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
 		bool hit = false;
@@ -637,7 +673,7 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 		n->users--;
 		if (!hit)
 			node_free_locked(fs, n); /* n may be gone after this */
-		pthread_mutex_unlock(&fs->mu);
+		fsg_unlock(fs);
 		if (hit || r < 0) {
 			if (hit)
 				*out = n;
@@ -679,7 +715,7 @@ void fsg_writer(struct fsg *fs, struct fsg_node *n, int delta)
 	} else if (n->writers > 0) {
 		n->writers--;
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 void fsg_note_open(struct fsg *fs, struct fsg_node *n, int flags, int delta)
@@ -700,7 +736,7 @@ int fsg_push_mark(struct fsg *fs, struct fsg_node *n, int delta)
 		n->pushing = false;
 		pthread_cond_broadcast(&fs->pushed);
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return r;
 }
 
@@ -723,7 +759,7 @@ int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
 	parent->nchild++;
 	iinsert(fs, n);
 	node_set_fd(fs, n, pfd); /* not evictable without a handle: unhashed */
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	*out = n;
 	return 0;
 }
@@ -735,7 +771,7 @@ void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup)
 	pthread_mutex_lock(&fs->mu);
 	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
 	node_free_locked(fs, n);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 /* ---- Paths ---- */
@@ -767,7 +803,7 @@ int fsg_path(struct fsg *fs, struct fsg_node *n, const char *name, bool dir,
 			break;
 		comp = c->name;
 	}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	if (ret)
 		return ret;
 	/* tmp+pos is "/a/b[/]" or "/" or "" (root without dir). */
@@ -792,7 +828,7 @@ void fsg_unhash_child(struct fsg *fs, struct fsg_node *parent, const char *name)
 	struct fsg_node *n = hfind(fs, parent, name);
 	if (n)
 		hremove(fs, n);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 static int set_parent(struct fsg_node *n, struct fsg_node *np, const char *nname)
@@ -826,7 +862,7 @@ void fsg_rename_child(struct fsg *fs, struct fsg_node *parent, const char *name,
 	/* The old parent may have lost its last child. */
 	if (oldp)
 		node_free_locked(fs, oldp);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 /* ---- Lock owners ---- */
@@ -837,10 +873,10 @@ int fsg_lockfd_get(struct fsg *fs, struct fsg_node *n, uint64_t owner, int fhfd)
 	for (struct fsg_lockfd *l = n->locks; l; l = l->next)
 		if (l->owner == owner) {
 			int fd = l->fd;
-			pthread_mutex_unlock(&fs->mu);
+			fsg_unlock(fs);
 			return fd;
 		}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	/* A fresh open file description of the same file: O_RDWR so both
 	 * lock types work, else the mode of the caller's open. */
 	char p[64];
@@ -862,7 +898,7 @@ int fsg_lockfd_get(struct fsg *fs, struct fsg_node *n, uint64_t owner, int fhfd)
 	pthread_mutex_lock(&fs->mu);
 	l->next = n->locks;
 	n->locks = l;
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	return fd;
 }
 
@@ -876,7 +912,7 @@ void fsg_lockfd_drop(struct fsg *fs, struct fsg_node *n, uint64_t owner)
 			*pp = found->next;
 			break;
 		}
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 	if (found) {
 		close(found->fd); /* releases that owner's locks */
 		free(found);

@@ -155,6 +155,11 @@ static void close_id(struct fsg *fs, int id)
 	ioctl(fs->fuse_fd, PASS_IOC_CLOSE, &u);
 }
 
+void fsg_pass_close_id(struct fsg *fs, int id)
+{
+	close_id(fs, id);
+}
+
 bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi)
 {
 	pending = 0;
@@ -205,13 +210,14 @@ void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh)
 		n->nback--;
 	if (n->fd < 0) /* its fd left the LRU meanwhile */
 		fsg_pass_drop_locked(fs, n);
-	pthread_mutex_unlock(&fs->mu);
+	fsg_unlock(fs);
 }
 
 void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n)
 {
 	if (n->backing > 0 && n->nback == 0) {
-		close_id(fs, n->backing);
+		if (!fsg_defer_id(n->backing)) /* closed after mu, fsg_unlock() */
+			close_id(fs, n->backing);
 		n->backing = 0;
 	}
 }
