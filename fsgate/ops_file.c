@@ -430,12 +430,13 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	/* Writes passed through (pass.c) did not tell us, nor the kernel
-	 * the file's other names (hard links), as op_write_buf does: now. */
+	 * the file's other names (hard links), as op_write_buf does: now.
+	 * They left nothing in our mount's page cache to remember. */
 	if (fi->fh >> 32)
 		fsg_inval_siblings(fs, n);
 	/* Remember what our own writes left (see op_release); flush is
 	 * synchronous with close(2), release is not. */
-	if (fstat((int)fi->fh, &st) == 0) {
+	else if (fstat((int)fi->fh, &st) == 0) {
 		pthread_mutex_lock(&fs->mu);
 		n->open_mtime = st.st_mtim;
 		n->open_size = st.st_size;
@@ -457,10 +458,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct fsg_node *n = fsg_node(fs, ino);
 	struct stat st;
 	/* Our own writes change mtime: remember it so the next open keeps
-	 * the pages they left in the cache (a read-only open wrote nothing). */
+	 * the pages they left in the cache (a read-only open wrote nothing;
+	 * writes passed through left none: the next open's check of size
+	 * and mtime then drops the cache, should that open not pass through). */
 	if (fsg_open_writes(fi->flags) && (fi->fh >> 32))
 		fsg_inval_siblings(fs, n); /* see op_flush */
-	if (fsg_open_writes(fi->flags) && fstat((int)fi->fh, &st) == 0) {
+	else if (fsg_open_writes(fi->flags) && fstat((int)fi->fh, &st) == 0) {
 		pthread_mutex_lock(&fs->mu);
 		n->open_mtime = st.st_mtim;
 		n->open_size = st.st_size;
