@@ -455,16 +455,9 @@ void cg_fsgate_end(struct cg_fsgate *g)
 		 * that, briefly, so that nothing of ours outlives us. */
 		char bye[8] = "";
 		struct pollfd p = { .fd = g->conn, .events = POLLIN };
-		ssize_t n = poll(&p, 1, 2000) > 0 ? recv(g->conn, bye, sizeof bye - 1, MSG_DONTWAIT) : -1;
-		/* No "bye" but the end of the connection: a daemon we started
-		 * and never registered with (our policy did not load, say)
-		 * dropped us or died, and goes without one: its cgroup too. */
-		if (n > 0 && strcmp(bye, "bye") == 0) {
+		if (poll(&p, 1, 2000) > 0 && recv(g->conn, bye, sizeof bye - 1, MSG_DONTWAIT) > 0 &&
+		    strcmp(bye, "bye") == 0)
 			remove_cgroup(g);
-		} else if (n == 0 && g->ours) {
-			remove_cgroup(g);
-			cg_fsgate_collect(g->cgroot); /* a dead one's socket */
-		}
 	}
 	if (g->conn >= 0)
 		close(g->conn);
