@@ -283,6 +283,7 @@ void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh);
 /* n lost its cached fd or goes (under mu): its backing file goes too,
  * unless an open uses it. */
 void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n);
+/* Give up backing id `id` (FUSE_DEV_IOC_BACKING_CLOSE). */
 void fsg_pass_close_id(struct fsg *fs, int id);
 /* Release fs->mu, then close what was given up under it (node.c). */
 void fsg_unlock(struct fsg *fs);

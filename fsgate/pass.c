@@ -149,15 +149,10 @@ int fsg_pass_setup(struct fsg *fs)
 	return fuse_session_custom_io(fs->se, &io, fs->fuse_fd);
 }
 
-static void close_id(struct fsg *fs, int id)
+void fsg_pass_close_id(struct fsg *fs, int id)
 {
 	uint32_t u = (uint32_t)id;
 	ioctl(fs->fuse_fd, PASS_IOC_CLOSE, &u);
-}
-
-void fsg_pass_close_id(struct fsg *fs, int id)
-{
-	close_id(fs, id);
 }
 
 bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi)
@@ -187,7 +182,7 @@ bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi
 		n->nback++;
 		pthread_mutex_unlock(&fs->mu);
 		if (had > 0) {
-			close_id(fs, id);
+			fsg_pass_close_id(fs, id);
 			id = had;
 		}
 	}
@@ -217,7 +212,7 @@ void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n)
 {
 	if (n->backing > 0 && n->nback == 0) {
 		if (!fsg_defer_id(n->backing)) /* closed after mu, fsg_unlock() */
-			close_id(fs, n->backing);
+			fsg_pass_close_id(fs, n->backing);
 		n->backing = 0;
 	}
 }
