@@ -166,6 +166,13 @@ int fsg_lookup_how(struct fsg *fs, struct fsg_node *parent, const char *name,
 int fsg_node_made(struct fsg *fs, struct fsg_node *parent, const char *name, int fd,
 		  bool keep, const struct stat *st, struct fsg_node **out);
 void fsg_forget(struct fsg *fs, struct fsg_node *n, uint64_t nlookup);
+/* Release fs->mu, then close the descriptors and backing ids given up
+ * under it (a node freed or evicted): no close(2) runs inside the lock.
+ * Whatever may free or evict a node releases mu with this. */
+void fsg_unlock(struct fsg *fs);
+/* Under mu: backing id `id` goes at fsg_unlock(); false: queue full,
+ * close it now. */
+bool fsg_defer_id(int id);
 /* A node for an object without a name (O_TMPFILE) made through fd, child
  * of parent, with nlookup 1; never hashed. */
 int fsg_node_adopt(struct fsg *fs, struct fsg_node *parent, int fd,
@@ -285,9 +292,6 @@ void fsg_pass_release(struct fsg *fs, struct fsg_node *n, uint64_t fh);
 void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n);
 /* Give up backing id `id` (FUSE_DEV_IOC_BACKING_CLOSE). */
 void fsg_pass_close_id(struct fsg *fs, int id);
-/* Release fs->mu, then close what was given up under it (node.c). */
-void fsg_unlock(struct fsg *fs);
-bool fsg_defer_id(int id);
 
 /* ---- serve.c ---- */
 /* Start the control thread: listens on o.serve, registers launchers and

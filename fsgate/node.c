@@ -12,7 +12,8 @@
  *
  * Locking: fs->mu protects the hash, parent/name links, counts, the LRU
  * and lock-owner lists. System calls run outside it, on fds pinned by
- * `users` so the LRU cannot close them under an operation.
+ * `users` so the LRU cannot close them under an operation; the fds a freed
+ * or evicted node gives up are closed by fsg_unlock(), after the lock.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -411,11 +411,30 @@ static bool quiet_close(int fd, dev_t dev)
 	return last == 1;
 }
 
+/* After writes through open fh of n: the file's other names (hard
+ * links) are told, when the writes were passed through (pass.c: neither we
+ * nor the kernel saw them, as op_write_buf does); else the mtime and size
+ * our own writes left are remembered, so that the next open keeps the
+ * pages they left in the cache. Passed-through writes left none there:
+ * a later open that is not passed through compares size and mtime and
+ * drops the cache. */
+static void note_written(struct fsg *fs, struct fsg_node *n, uint64_t fh)
+{
+	struct stat st;
+	if (fh >> 32) {
+		fsg_inval_siblings(fs, n);
+	} else if (fstat((int)fh, &st) == 0) {
+		pthread_mutex_lock(&fs->mu);
+		n->open_mtime = st.st_mtim;
+		n->open_size = st.st_size;
+		pthread_mutex_unlock(&fs->mu);
+	}
+}
+
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fsg *fs = fsg_of(req);
 	struct fsg_node *n = fsg_node(fs, ino);
-	struct stat st;
 	/* A close by this lock owner drops its POSIX locks (fcntl(2)). */
 	fsg_lockfd_drop(fs, n, fi->lock_owner);
 	/* FLUSH does not say how the file was opened; but a writable open
@@ -429,19 +448,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, 0);
 		return;
 	}
-	/* Writes passed through (pass.c) did not tell us, nor the kernel
-	 * the file's other names (hard links), as op_write_buf does: now.
-	 * They left nothing in our mount's page cache to remember. */
-	if (fi->fh >> 32)
-		fsg_inval_siblings(fs, n);
-	/* Remember what our own writes left (see op_release); flush is
-	 * synchronous with close(2), release is not. */
-	else if (fstat((int)fi->fh, &st) == 0) {
-		pthread_mutex_lock(&fs->mu);
-		n->open_mtime = st.st_mtim;
-		n->open_size = st.st_size;
-		pthread_mutex_unlock(&fs->mu);
-	}
+	/* flush is synchronous with close(2), release is not */
+	note_written(fs, n, fi->fh);
 	/* close(dup()) so the source sees a close (NFS-style flush), where
 	 * a close can do anything. */
 	int r = 0;
@@ -456,19 +464,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct fsg *fs = fsg_of(req);
 	struct fsg_node *n = fsg_node(fs, ino);
-	struct stat st;
-	/* Our own writes change mtime: remember it so the next open keeps
-	 * the pages they left in the cache (a read-only open wrote nothing;
-	 * writes passed through left none: the next open's check of size
-	 * and mtime then drops the cache, should that open not pass through). */
-	if (fsg_open_writes(fi->flags) && (fi->fh >> 32))
-		fsg_inval_siblings(fs, n); /* see op_flush */
-	else if (fsg_open_writes(fi->flags) && fstat((int)fi->fh, &st) == 0) {
-		pthread_mutex_lock(&fs->mu);
-		n->open_mtime = st.st_mtim;
-		n->open_size = st.st_size;
-		pthread_mutex_unlock(&fs->mu);
-	}
+	if (fsg_open_writes(fi->flags)) /* a read-only open wrote nothing */
+		note_written(fs, n, fi->fh);
 	fsg_note_open(fs, n, fi->flags, -1);
 	fsg_pass_release(fs, n, fi->fh);
 	close((int)fi->fh);
