@@ -190,6 +190,8 @@ size_t fsg_nodes_by_id(struct fsg *fs, dev_t dev, ino_t ino, fuse_ino_t *out, si
 /* Borrow the node's O_PATH fd for one operation; fsg_put() returns it. */
 int fsg_get_fd(struct fsg *fs, struct fsg_node *n);
 void fsg_put(struct fsg *fs, struct fsg_node *n);
+/* n's attributes (fstat of its object; see node.c for how). */
+int fsg_node_stat(struct fsg *fs, struct fsg_node *n, struct stat *st);
 /* The decision path of (node) or (node/name): prefix + relative path, a
  * trailing '/' when dir. Returns the length or -ENAMETOOLONG. */
 int fsg_path(struct fsg *fs, struct fsg_node *n, const char *name, bool dir,
@@ -200,6 +202,9 @@ void fsg_rename_child(struct fsg *fs, struct fsg_node *parent, const char *name,
 		      struct fsg_node *nparent, const char *nname, bool exchange);
 /* Reopen the node with real open flags (O_PATH fd -> a file). */
 int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags);
+/* Open n by its file handle, with its attributes in st; -EOPNOTSUPP when
+ * it has none (then fsg_get_fd() + fsg_reopen()). */
+int fsg_open_handle(struct fsg *fs, struct fsg_node *n, int flags, struct stat *st);
 void fsg_proc_path(int fd, char *buf, size_t len);
 int fsg_lockfd_get(struct fsg *fs, struct fsg_node *n, uint64_t owner, int fhfd);
 void fsg_lockfd_drop(struct fsg *fs, struct fsg_node *n, uint64_t owner);
@@ -281,7 +286,12 @@ static inline bool fsg_open_writes(int flags)
  * not be sent. */
 int fsg_pass_setup(struct fsg *fs);
 void fsg_pass_init_seen(struct fsg *fs, const void *msg, size_t len);
-bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi);
+/* regfd: an fd on the file to register its backing file from when n has
+ * none yet, or -1 for n's O_PATH fd. Never a writable one: the backing
+ * would hold write access until its release, after the close(2), and an
+ * exec of the file would fail with ETXTBSY meanwhile. */
+bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi,
+		   int regfd);
 void fsg_pass_done(void);
 /* The same for a reply fsgate writes itself (loop.c's O_TMPFILE). */
 struct fuse_open_out;

@@ -148,7 +148,7 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
 	/* passed through like any open of the node (pass.c): a reopen of
 	 * the file (/proc/self/fd/N) must find the inode in that mode */
 	struct fuse_file_info fi = { .fh = (uint64_t)fd, .flags = (int)ci->flags };
-	if (fsg_pass_open(fs, n, &fi))
+	if (fsg_pass_open(fs, n, &fi, -1))
 		fsg_pass_amend(&oo);
 	fsg_pass_done();
 	oo.fh = fi.fh;

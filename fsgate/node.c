@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -503,6 +504,38 @@ int fsg_get_fd(struct fsg *fs, struct fsg_node *n)
 	return fd;
 }
 
+/* The attributes of n's object without opening it when its fd has left
+ * the LRU: one fstatat() through its parent's cached fd and its name,
+ * good when that name still holds n's object (dev, ino); else (renamed,
+ * replaced, parent not cached) through the node's own fd. A stat after a
+ * create or a walk over more files than the fd cache holds thus costs one
+ * system call, not three (open_by_handle_at, its identity check, fstat). */
+int fsg_node_stat(struct fsg *fs, struct fsg_node *n, struct stat *st)
+{
+	char name[NAME_MAX + 1];
+	struct fsg_node *p = NULL;
+	int pfd = -1;
+	pthread_mutex_lock(&fs->mu);
+	if (n->fd < 0 && n->hashed && n->parent && n->parent->fd >= 0 &&
+	    strlen(n->name) < sizeof name) {
+		p = n->parent;
+		pfd = p->fd;
+		p->users++; /* pins pfd */
+		strcpy(name, n->name);
+	}
+	fsg_unlock(fs);
+	if (p) {
+		int r = fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW);
+		fsg_put(fs, p);
+		if (r == 0 && st->st_dev == n->dev && st->st_ino == n->ino)
+			return 0;
+	}
+	int fd = fsg_get_fd(fs, n);
+	int r = fd < 0 ? fd : fstat(fd, st) < 0 ? -errno : 0;
+	fsg_put(fs, n);
+	return r;
+}
+
 void fsg_put(struct fsg *fs, struct fsg_node *n)
 {
 	pthread_mutex_lock(&fs->mu);
@@ -518,26 +551,41 @@ void fsg_proc_path(int fd, char *buf, size_t len)
 	snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
+/* Open flags for opening n again on the caller's behalf. O_NOFOLLOW: the
+ * kernel already applied it to the caller's path; here it would refuse the
+ * /proc/self/fd magic link. */
+static int reopen_flags(int flags)
+{
+	return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | O_NOFOLLOW |
+			 0x20 /* FMODE_EXEC */);
+}
+
+int fsg_open_handle(struct fsg *fs, struct fsg_node *n, int flags, struct stat *st)
+{
+	int mfd;
+	struct file_handle *fh = fs->handles ? node_handle(fs, n, &mfd) : NULL;
+	if (!fh)
+		return -EOPNOTSUPP;
+	int fd = open_by_handle_at(mfd, fh, reopen_flags(flags) | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EPERM || errno == EOPNOTSUPP || errno == ESTALE ?
+			       -EOPNOTSUPP : -errno;
+	/* never a different object */
+	if (fstat(fd, st) < 0 || st->st_dev != n->dev || st->st_ino != n->ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
 int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags)
 {
 	char p[64];
-	int fd;
-	/* O_NOFOLLOW: the kernel already applied it to the caller's path; here it
-	 * would refuse the /proc/self/fd magic link. */
-	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_PATH | O_NOFOLLOW | 0x20 /* FMODE_EXEC */);
-	int mfd;
-	struct file_handle *fh = fs->handles ? node_handle(fs, n, &mfd) : NULL;
-	if (fh) {
-		fd = open_by_handle_at(mfd, fh, flags | O_CLOEXEC);
-		if (fd >= 0) {
-			int r = same_obj(fd, n); /* never a different object */
-			if (r < 0)
-				close(fd);
-			return r < 0 ? r : fd;
-		}
-		if (errno != EPERM && errno != EOPNOTSUPP && errno != ESTALE)
-			return -errno;
-	}
+	struct stat st;
+	int fd = fsg_open_handle(fs, n, flags, &st);
+	if (fd != -EOPNOTSUPP)
+		return fd;
+	flags = reopen_flags(flags);
 	fsg_proc_path(pathfd, p, sizeof p);
 	fd = open(p, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;

@@ -96,9 +96,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (fi && n->type == S_IFREG) {
 		r = fstat((int)fi->fh, &st) < 0 ? -errno : 0;
 	} else {
-		int fd = fsg_get_fd(fs, n);
-		r = fd < 0 ? fd : fstat(fd, &st) < 0 ? -errno : 0;
-		fsg_put(fs, n);
+		r = fsg_node_stat(fs, n, &st);
 	}
 	if (r < 0)
 		fuse_reply_err(req, -r);

@@ -153,20 +153,48 @@ static bool pushed(struct fsg *fs, struct fsg_node *n, const struct stat *st)
 	return same;
 }
 
+/* A read-only open of a regular file whose O_PATH fd is not cached is
+ * opened by its handle straight away, and decided on what that fd shows.
+ * Such an open has nothing to undo when it is refused; what it leaves is
+ * an open event for inotify and fanotify watchers and the break of a write
+ * lease, which a refused open(2) of the kernel's own does not. The fd
+ * cache is left alone (reading more files than it holds would otherwise
+ * open an O_PATH fd, check it and evict another per open). Else (writes,
+ * O_TRUNC, devices and FIFOs, whose opens act) the decision comes first. */
+static bool open_first(struct fsg *fs, struct fsg_node *n, int flags)
+{
+	if (n->type != S_IFREG || (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC))
+		return false;
+	pthread_mutex_lock(&fs->mu);
+	bool cached = n->fd >= 0;
+	pthread_mutex_unlock(&fs->mu);
+	return !cached;
+}
+
 static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 		   struct fuse_file_info *fi)
 {
 	struct fsg_caller c;
 	struct stat st;
 	char path[FSG_PATH_MAX + 1];
-	int pfd = fsg_get_fd(fs, n), r, fd;
-	if (pfd < 0) {
-		r = pfd;
-		goto out;
+	int pfd = -1, r, fd = -1;
+	bool pinned = false; /* by fsg_get_fd() */
+	if (open_first(fs, n, fi->flags)) {
+		fd = fsg_open_handle(fs, n, fi->flags, &st);
+		if (fd < 0 && fd != -EOPNOTSUPP)
+			return fd;
 	}
-	if (fstat(pfd, &st) < 0) {
-		r = -errno;
-		goto out;
+	if (fd < 0) {
+		pfd = fsg_get_fd(fs, n);
+		pinned = true;
+		if (pfd < 0) {
+			r = pfd;
+			goto out;
+		}
+		if (fstat(pfd, &st) < 0) {
+			r = -errno;
+			goto out;
+		}
 	}
 	r = fsg_path(fs, n, NULL, S_ISDIR(st.st_mode), path, sizeof path);
 	if (r < 0)
@@ -181,7 +209,9 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	r = fsg_check(fs, &c, &rc);
 	if (r < 0)
 		goto out;
-	fd = fsg_reopen(fs, n, pfd, fi->flags);
+	bool opened = fd >= 0;
+	if (!opened)
+		fd = fsg_reopen(fs, n, pfd, fi->flags);
 	if (fd < 0) {
 		r = fd;
 		goto out;
@@ -196,7 +226,7 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	 * to push; O_DIRECT too (the kernel's file has the caller's flags),
 	 * and it must: an inode with passed-through opens takes no other
 	 * kind. Last: nothing after it may fail. */
-	if (S_ISREG(st.st_mode) && fsg_pass_open(fs, n, fi)) {
+	if (S_ISREG(st.st_mode) && fsg_pass_open(fs, n, fi, opened ? fd : -1)) {
 		fi->direct_io = 0;
 		r = 0;
 		goto out;
@@ -213,7 +243,10 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	}
 	r = 0;
 out:
-	fsg_put(fs, n);
+	if (r < 0 && fd >= 0)
+		close(fd);
+	if (pinned)
+		fsg_put(fs, n); /* also when fsg_get_fd() failed */
 	return r;
 }
 
@@ -329,7 +362,7 @@ static int create_reply(fuse_req_t req, struct fsg *fs, struct fsg_node *p,
 	if (!existed) {
 		set_cache_flags(fs, n, st, fi);
 		fsg_note_open(fs, n, fi->flags, 1);
-		if (fsg_pass_open(fs, n, fi)) /* last before the reply */
+		if (fsg_pass_open(fs, n, fi, -1)) /* last before the reply */
 			fi->direct_io = 0;        /* see do_open() */
 	}
 	fsg_fill_entry(fs, n, st, &e);

@@ -155,7 +155,8 @@ void fsg_pass_close_id(struct fsg *fs, int id)
 	ioctl(fs->fuse_fd, PASS_IOC_CLOSE, &u);
 }
 
-bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi)
+bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi,
+		   int regfd)
 {
 	pending = 0;
 	if (!fs->passthrough)
@@ -166,11 +167,12 @@ bool fsg_pass_open(struct fsg *fs, struct fsg_node *n, struct fuse_file_info *fi
 		n->nback++;
 	pthread_mutex_unlock(&fs->mu);
 	if (id <= 0) {
-		int pfd = fsg_get_fd(fs, n);
+		int pfd = regfd >= 0 ? regfd : fsg_get_fd(fs, n);
 		struct pass_map m = { .fd = pfd };
 		id = pfd < 0 ? -1 : ioctl(fs->fuse_fd, PASS_IOC_OPEN, &m);
 		int e = errno;
-		fsg_put(fs, n);
+		if (regfd < 0)
+			fsg_put(fs, n);
 		if (id <= 0 && pfd >= 0 && (e == EPERM || e == ENOTTY || e == EOPNOTSUPP))
 			fs->passthrough = false; /* not for us (CAP_SYS_ADMIN): stop asking */
 		if (id <= 0)

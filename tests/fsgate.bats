@@ -242,6 +242,27 @@ EOF
 	grep -Eq "$(logline DENIED open "$S/own/roots" w w $NOBODY 0 sh)" "$T/log"
 }
 
+@test "fsgate: a read-only open by file handle (no cached fd) is decided as any other" {
+	# --max-fds 1 (16, the least): after a first look at the files below,
+	# the 60 files read next push their fds out of the cache; the kernel
+	# keeps their names (--entry-timeout), so the second look opens them
+	# without a LOOKUP: by handle first, decided on what the opened file
+	# shows.
+	for i in $(seq 60); do echo "$i" >"$S/r/f$i"; done
+	start_fsgate --max-fds 1 --entry-timeout 600
+	for round in 1 2; do
+		[ "$(cat "$M/r/file")" = hello ]
+		! cat "$M/n/file" 2>/dev/null || false
+		! cat "$M/r/secret" 2>/dev/null || false
+		! as_nobody cat "$M/r/private" 2>/dev/null || false
+		[ "$(as_nobody cat "$M/own/mine")" = mine ]
+		cat "$M"/r/f* >/dev/null # the fds of the files above leave the cache
+	done
+	grep -Eq "$(logline DENIED open "$S/n/file" r r 0 0 cat)" "$T/log"
+	! grep -q "name=\"$S/r/secret\"" "$T/log" || false
+	[ "$(grep -c DENIED "$T/log")" -eq 2 ]
+}
+
 @test "fsgate: DAC stays in force with the caller's credentials and capabilities" {
 	start_fsgate
 	# Another user is refused a 0600 file (and that is not a policy denial).
