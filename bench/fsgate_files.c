@@ -1,5 +1,5 @@
 /* fsgate_files: the small-file and random-read workloads of fsgate-bench.
- *   fsgate_files files DIR N      create, stat, open+read, unlink N files
+ *   fsgate_files PHASE DIR N      create, stat, open+read or unlink N files
  *   fsgate_files randread FILE N  N random 4 KiB preads
  * Prints "phase seconds" lines. Built by bench/fsgate-bench with cc. */
 #include <fcntl.h>
@@ -23,41 +23,42 @@ static void fail(const char *what, const char *p)
 	exit(1);
 }
 
-static int files(const char *dir, int n)
+/* One phase over the files DIR/f000000.. of the N: create (100 bytes
+ * each), stat, open+read or unlink. */
+static int files(const char *phase, const char *dir, int n)
 {
 	char p[4096], buf[256];
 	struct stat st;
+	int ph = !strcmp(phase, "create") ? 0 : !strcmp(phase, "stat") ? 1 :
+		 !strcmp(phase, "open+read") ? 2 : !strcmp(phase, "unlink") ? 3 : -1;
+	if (ph < 0)
+		fail("phase", phase);
 	memset(buf, 'x', 100);
 	double t = now();
 	for (int i = 0; i < n; i++) {
 		snprintf(p, sizeof p, "%s/f%06d", dir, i);
-		int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
-		if (fd < 0 || write(fd, buf, 100) != 100 || close(fd) < 0)
-			fail("create", p);
+		int fd;
+		switch (ph) {
+		case 0:
+			fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0644);
+			if (fd < 0 || write(fd, buf, 100) != 100 || close(fd) < 0)
+				fail("create", p);
+			break;
+		case 1:
+			if (stat(p, &st) < 0 || st.st_size != 100)
+				fail("stat", p);
+			break;
+		case 2:
+			fd = open(p, O_RDONLY);
+			if (fd < 0 || read(fd, buf, sizeof buf) != 100 || close(fd) < 0)
+				fail("read", p);
+			break;
+		default:
+			if (unlink(p) < 0)
+				fail("unlink", p);
+		}
 	}
-	printf("create %.4f\n", now() - t);
-	t = now();
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof p, "%s/f%06d", dir, i);
-		if (stat(p, &st) < 0 || st.st_size != 100)
-			fail("stat", p);
-	}
-	printf("stat %.4f\n", now() - t);
-	t = now();
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof p, "%s/f%06d", dir, i);
-		int fd = open(p, O_RDONLY);
-		if (fd < 0 || read(fd, buf, sizeof buf) != 100 || close(fd) < 0)
-			fail("read", p);
-	}
-	printf("open+read %.4f\n", now() - t);
-	t = now();
-	for (int i = 0; i < n; i++) {
-		snprintf(p, sizeof p, "%s/f%06d", dir, i);
-		if (unlink(p) < 0)
-			fail("unlink", p);
-	}
-	printf("unlink %.4f\n", now() - t);
+	printf("%s %.4f\n", phase, now() - t);
 	return 0;
 }
 
@@ -83,10 +84,10 @@ static int randread(const char *file, int n)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && strcmp(argv[1], "files") == 0)
-		return files(argv[2], atoi(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "randread") == 0)
 		return randread(argv[2], atoi(argv[3]));
-	fprintf(stderr, "usage: fsgate_files files DIR N | randread FILE N\n");
+	if (argc == 4)
+		return files(argv[1], argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: fsgate_files create|stat|open+read|unlink DIR N | randread FILE N\n");
 	return 2;
 }
