@@ -381,12 +381,15 @@ struct fsg_node *fsg_node(struct fsg *fs, fuse_ino_t ino)
 
 /* ---- fds ---- */
 
-static int same_obj(int fd, const struct fsg_node *n)
+/* Is fd on n's object? Its attributes go to *st when st is not NULL. */
+static int same_obj(int fd, const struct fsg_node *n, struct stat *st)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
+	struct stat own;
+	if (!st)
+		st = &own;
+	if (fstat(fd, st) < 0)
 		return -errno;
-	return st.st_dev == n->dev && st.st_ino == n->ino ? 0 : -ESTALE;
+	return st->st_dev == n->dev && st->st_ino == n->ino ? 0 : -ESTALE;
 }
 
 /* A node made by a light lookup gets its file handle when first opened
@@ -433,7 +436,7 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 	if (fh) {
 		fd = open_by_handle_at(mfd, fh, O_PATH | O_CLOEXEC);
 		if (fd >= 0) {
-			int r = same_obj(fd, n);
+			int r = same_obj(fd, n, NULL);
 			if (r < 0)
 				close(fd);
 			return r < 0 ? r : fd;
@@ -458,7 +461,7 @@ static int node_open_path(struct fsg *fs, struct fsg_node *n)
 		if (fd < 0) {
 			fd = errno == ENOENT ? -ESTALE : -errno;
 		} else {
-			int r = same_obj(fd, n);
+			int r = same_obj(fd, n, NULL);
 			if (r < 0) {
 				close(fd);
 				fd = r;
@@ -570,12 +573,10 @@ int fsg_open_handle(struct fsg *fs, struct fsg_node *n, int flags, struct stat *
 	if (fd < 0)
 		return errno == EPERM || errno == EOPNOTSUPP || errno == ESTALE ?
 			       -EOPNOTSUPP : -errno;
-	/* never a different object */
-	if (fstat(fd, st) < 0 || st->st_dev != n->dev || st->st_ino != n->ino) {
+	int r = same_obj(fd, n, st); /* never a different object */
+	if (r < 0)
 		close(fd);
-		return -ESTALE;
-	}
-	return fd;
+	return r < 0 ? r : fd;
 }
 
 int fsg_reopen(struct fsg *fs, struct fsg_node *n, int pathfd, int flags)
