@@ -3,6 +3,7 @@
 # in one run (a benchmark, not a test). Run as root from the source tree:
 #   [R=runs] bench/exec_bench.sh [N]   N start-ups per row (default 200),
 #                                      R runs of each workload (default 5)
+#   ONLY=start bench/exec_bench.sh [N]  just the start-up rows
 # Prints a table: start-up latency of /bin/true (bwrap, plain, capgate;
 # one at a time and back to back, with ratios to bwrap from the same run),
 # then two workloads confined vs unconfined, medians of R interleaved
@@ -80,6 +81,7 @@ lat "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile b
 CAPGATE_FSGATE_LINGER=600 "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 CAPGATE_FSGATE_LINGER=600 lat "capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 CAPGATE_NO_FSGATE=1 lat "capgate exec, without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+[ "${ONLY:-}" = start ] && exit 0
 
 # A C build: 200 small translation units and a link, make -j2.
 mkdir -p "$W/src"
