@@ -127,8 +127,10 @@ struct fsg {
 	bool handles; /* name_to_handle_at/open_by_handle_at usable */
 	bool acl;     /* POSIX ACLs negotiated: the caller's umask is ours to apply */
 	int fuse_fd;  /* /dev/fuse */
-	uint64_t init_unique; /* the INIT request, when it offered passthrough */
+	uint64_t init_unique;  /* the INIT request */
+	uint64_t init_offered; /* its flags (passthrough: when we may take it) */
 	bool passthrough; /* negotiated (pass.c) */
+	bool uring;       /* FUSE over io_uring negotiated (uring.c) */
 	uid_t uid;    /* our own fsuid and fsgid: what we create is theirs */
 	gid_t gid;
 	unsigned lock_waiters; /* threads waiting for a lock; atomic */
@@ -303,6 +305,23 @@ void fsg_pass_drop_locked(struct fsg *fs, struct fsg_node *n);
 /* Give up backing id `id` (FUSE_DEV_IOC_BACKING_CLOSE). */
 void fsg_pass_close_id(struct fsg *fs, int id);
 
+/* ---- uring.c ---- */
+#define FSG_URING_INIT_FLAG (1ull << 41) /* FUSE_OVER_IO_URING */
+/* At INIT (our reply, before it goes): set up one ring per CPU when the
+ * kernel offered io_uring; true when all are ready (take the flag). */
+bool fsg_uring_prepare(struct fsg *fs, uint64_t offered, size_t max_write,
+		       unsigned max_pages);
+/* After the INIT reply: sent (the rings register) or not (they go). */
+void fsg_uring_start(bool sent);
+/* A reply to a request that came through a ring: stored there (true,
+ * *ret as writev's); false: it is for /dev/fuse. */
+struct iovec;
+bool fsg_uring_reply(const struct iovec *iov, int count, ssize_t *ret);
+/* Is this thread a ring's? (Its handlers must not wait for other
+ * requests of the same CPU.) */
+bool fsg_uring_thread(void);
+void fsg_uring_stop(void);
+
 /* ---- serve.c ---- */
 /* Start the control thread: listens on o.serve, registers launchers and
  * hands each a clone of mntfd. 0 or -errno. */
@@ -317,6 +336,10 @@ int fsg_watch_start(struct fsg *fs);
 int fsg_loop(struct fsg *fs, unsigned nthreads);
 /* FSGATE_STATS=1: requests per opcode, on stderr (at the end). */
 void fsg_dump_counts(void);
+void fsg_count_op(unsigned opcode);
+/* FUSE_TMPFILE (opcode 51), which libfuse 3.14 does not know: the whole
+ * request, answered here. */
+void fsg_tmpfile(struct fsg *fs, const char *mem, size_t len);
 
 /* ---- ops_*.c ---- */
 void fsg_ops_entry(struct fuse_lowlevel_ops *ops);

@@ -63,7 +63,9 @@ static int reply_raw(struct fsg *fs, uint64_t unique, int err,
 	};
 	int n = err ? 1 : 3;
 	oh.len = (uint32_t)(sizeof oh + (err ? 0 : alen + blen));
-	ssize_t w = writev(fuse_session_fd(fs->se), iov, n);
+	ssize_t w;
+	if (!fsg_uring_reply(iov, n, &w))
+		w = writev(fuse_session_fd(fs->se), iov, n);
 	return w < 0 ? -errno : 0;
 }
 
@@ -120,7 +122,7 @@ out:
 	return r;
 }
 
-static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
+void fsg_tmpfile(struct fsg *fs, const char *mem, size_t len)
 {
 	const struct fuse_in_header *ih = (const void *)mem;
 	const struct fuse_create_in *ci = (const void *)(mem + sizeof *ih);
@@ -165,6 +167,12 @@ static void handle_tmpfile(struct fsg *fs, const char *mem, size_t len)
  * counter touched on the request path). */
 static bool count_ops;
 static unsigned long op_count[64];
+void fsg_count_op(unsigned opcode)
+{
+	if (count_ops && opcode < 64)
+		__atomic_add_fetch(&op_count[opcode], 1, __ATOMIC_RELAXED);
+}
+
 void fsg_dump_counts(void)
 {
 	if (!count_ops)
@@ -265,7 +273,7 @@ static void *worker(void *arg)
 			fsg_pass_init_seen(fs, buf.mem, (size_t)r);
 		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
 		    ih->opcode == FUSE_TMPFILE)
-			handle_tmpfile(fs, buf.mem, (size_t)r);
+			fsg_tmpfile(fs, buf.mem, (size_t)r);
 		else
 			fuse_session_process_buf(fs->se, &buf);
 		__atomic_add_fetch(&pl->idle, 1, __ATOMIC_RELAXED);
@@ -303,6 +311,7 @@ int fsg_loop(struct fsg *fs, unsigned nthreads)
 		pthread_join(pl.tids[i], NULL);
 	pthread_attr_destroy(&pl.attr);
 	free(pl.tids);
+	fsg_uring_stop();
 	fsg_dump_counts();
 	sem_destroy(&pl.done);
 	return 0;

@@ -237,7 +237,7 @@ static int do_open(fuse_req_t req, struct fsg *fs, struct fsg_node *n,
 	 * no copy. A file just written through us is pushed: written pages of
 	 * a partial page are not readable from the cache. */
 	if (!fi->direct_io && !fsg_open_writes(fi->flags) && !(fi->flags & O_TRUNC) &&
-	    !fs->o.no_push && !(fi->keep_cache && pushed(fs, n, &st))) {
+	    !fs->o.no_push && !fsg_uring_thread() && !(fi->keep_cache && pushed(fs, n, &st))) {
 		if (push_small(fs, n, fd, &st))
 			fi->keep_cache = 1;
 	}

@@ -63,27 +63,37 @@ void fsg_pass_init_seen(struct fsg *fs, const void *msg, size_t len)
 	const struct fuse_in_header *ih = msg;
 	const struct fuse_init_in *in = (const void *)(ih + 1);
 	/* major, minor, max_readahead, flags, flags2: what we read */
-	if (len < sizeof *ih + 5 * sizeof(uint32_t) || getenv("FSGATE_NO_PASSTHROUGH"))
+	if (len < sizeof *ih + 5 * sizeof(uint32_t))
 		return;
 	uint64_t flags = in->flags;
 	if (flags & FUSE_INIT_EXT)
 		flags |= (uint64_t)in->flags2 << 32;
-	if (flags & PASS_INIT_FLAG)
-		fs->init_unique = ih->unique;
+	if (getenv("FSGATE_NO_PASSTHROUGH"))
+		flags &= ~PASS_INIT_FLAG;
+	fs->init_offered = flags;
+	fs->init_unique = ih->unique;
 }
 
-/* libfuse's INIT reply, before it goes: take passthrough. */
+/* libfuse's INIT reply, before it goes: take passthrough, and io_uring
+ * when its rings are ready (uring.c). */
 static void amend_init(struct fsg *fs, struct iovec *iov, int count)
 {
 	struct fuse_init_out *out = count == 2 ? iov[1].iov_base : NULL;
 	/* flags2 at 32, max_stack_depth (7.40) at 36, in a 64-byte reply */
 	if (!out || iov[1].iov_len < 40)
 		return;
-	out->flags |= FUSE_INIT_EXT;
-	out->flags2 |= (uint32_t)(PASS_INIT_FLAG >> 32);
-	uint32_t depth = PASS_STACK_DEPTH;
-	memcpy((char *)out + 36, &depth, sizeof depth);
-	fs->passthrough = true;
+	if (fs->init_offered & PASS_INIT_FLAG) {
+		out->flags |= FUSE_INIT_EXT;
+		out->flags2 |= (uint32_t)(PASS_INIT_FLAG >> 32);
+		uint32_t depth = PASS_STACK_DEPTH;
+		memcpy((char *)out + 36, &depth, sizeof depth);
+		fs->passthrough = true;
+	}
+	if (fsg_uring_prepare(fs, fs->init_offered, out->max_write, out->max_pages)) {
+		out->flags |= FUSE_INIT_EXT;
+		out->flags2 |= (uint32_t)(FSG_URING_INIT_FLAG >> 32);
+		fs->uring = true;
+	}
 }
 
 void fsg_pass_amend(struct fuse_open_out *oo)
@@ -115,13 +125,20 @@ static ssize_t io_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	struct fsg *fs = userdata;
 	struct fuse_out_header *oh = iov[0].iov_base;
+	bool init = false;
 	if (oh->error == 0 && oh->unique != 0) {
 		if (pending > 0)
 			amend_open(iov, count);
 		else if (fs->init_unique && oh->unique == fs->init_unique)
-			amend_init(fs, iov, count);
+			amend_init(fs, iov, count), init = true;
 	}
-	return writev(fd, iov, count);
+	ssize_t r;
+	if (fsg_uring_reply(iov, count, &r)) /* a request from a ring */
+		return r;
+	r = writev(fd, iov, count);
+	if (init && fs->uring) /* the kernel took it: register the rings */
+		fsg_uring_start(r >= 0);
+	return r;
 }
 
 static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
@@ -133,7 +150,28 @@ static ssize_t io_read(int fd, void *buf, size_t len, void *userdata)
 static ssize_t io_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
 			 unsigned int flags, void *userdata)
 {
-	(void)userdata;
+	/* A ring thread's reply (libfuse's pipe: out header, then data) goes
+	 * into its ring entry, through our writev. */
+	static __thread char *buf;
+	static __thread size_t cap;
+	if (fsg_uring_thread() && !offin) {
+		if (len > cap) {
+			char *nb = realloc(buf, len);
+			if (!nb)
+				return -1;
+			buf = nb;
+			cap = len;
+		}
+		size_t got = 0;
+		while (got < len) {
+			ssize_t n = read(fdin, buf + got, len - got);
+			if (n <= 0)
+				return -1;
+			got += (size_t)n;
+		}
+		struct iovec iov = { buf, len };
+		return io_writev(fdout, &iov, 1, userdata);
+	}
 	return splice(fdin, offin, fdout, offout, len, flags);
 }
 
