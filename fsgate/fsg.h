@@ -337,6 +337,7 @@ int fsg_loop(struct fsg *fs, unsigned nthreads);
 /* FSGATE_STATS=1: requests per opcode, on stderr (at the end). */
 void fsg_dump_counts(void);
 void fsg_count_op(unsigned opcode);
+#define FSG_OP_RING 63 /* no opcode: counts requests that came through a ring */
 /* FUSE_TMPFILE (opcode 51), which libfuse 3.14 does not know: the whole
  * request, answered here. */
 void fsg_tmpfile(struct fsg *fs, const char *mem, size_t len);

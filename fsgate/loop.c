@@ -169,7 +169,7 @@ static bool count_ops;
 static unsigned long op_count[64];
 void fsg_count_op(unsigned opcode)
 {
-	if (count_ops && opcode < 64)
+	if (count_ops && opcode <= FSG_OP_RING)
 		__atomic_add_fetch(&op_count[opcode], 1, __ATOMIC_RELAXED);
 }
 
@@ -177,9 +177,10 @@ void fsg_dump_counts(void)
 {
 	if (!count_ops)
 		return;
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < FSG_OP_RING; i++)
 		if (op_count[i])
 			fprintf(stderr, "op %d: %lu\n", i, op_count[i]);
+	fprintf(stderr, "ring: %lu\n", op_count[FSG_OP_RING]);
 }
 
 /* Workers start on demand: one, and another whenever a request finds
@@ -266,7 +267,7 @@ static void *worker(void *arg)
 		if (__atomic_sub_fetch(&pl->idle, 1, __ATOMIC_RELAXED) == 0)
 			add_worker(pl); /* the next request will find one */
 		const struct fuse_in_header *ih = buf.mem;
-		if (count_ops && !(buf.flags & FUSE_BUF_IS_FD) && ih->opcode < 64)
+		if (count_ops && !(buf.flags & FUSE_BUF_IS_FD) && ih->opcode < FSG_OP_RING)
 			__atomic_add_fetch(&op_count[ih->opcode], 1, __ATOMIC_RELAXED);
 		if (!(buf.flags & FUSE_BUF_IS_FD) && (size_t)r >= sizeof *ih &&
 		    ih->opcode == FUSE_INIT)

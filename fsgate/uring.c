@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -350,6 +351,7 @@ static void serve(struct ur_queue *q, struct ur_ent *e)
 		memmove(e->payload - opsz, e->h->op_in, opsz);
 		memcpy(start, &ih, sizeof ih);
 		fsg_count_op(ih.opcode);
+		fsg_count_op(FSG_OP_RING);
 		cur = e;
 		if (ih.opcode == FUSE_TMPFILE) {
 			fsg_tmpfile(ur.fs, start, ih.len);
@@ -466,6 +468,7 @@ static void *queue_main(void *arg)
 {
 	struct ur_queue *q = arg;
 	ring_thread = true;
+	prctl(PR_SET_NAME, "fsgate-ring");
 	q->ok = queue_setup(q) == 0;
 	sem_post(&ur.ready);
 	sem_wait(&ur.go);

@@ -208,6 +208,45 @@ EOF
 	! python3 -c "import fcntl; f=open('$M/k/file'); fcntl.flock(f, fcntl.LOCK_EX)" 2>/dev/null || false
 }
 
+@test "fsgate: a blocking fcntl lock waits for the holder, then gets the lock" {
+	start_fsgate
+	python3 - "$M/k/wk" <<'EOF'
+import fcntl, subprocess, sys, time
+p = sys.argv[1]
+f = open(p, "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+wait = ("import fcntl,sys,time; f=open(sys.argv[1],'r+'); t=time.time(); "
+        "fcntl.lockf(f, fcntl.LOCK_EX); print(time.time()-t)")
+w = subprocess.Popen([sys.executable, "-c", wait, p], stdout=subprocess.PIPE, text=True)
+time.sleep(0.5)
+assert w.poll() is None, "the waiter did not wait"
+# the mount still answers while a request waits for a lock
+assert open(p).read() == "wk\n"
+f.close()
+out, _ = w.communicate(timeout=10)
+assert w.returncode == 0 and float(out) >= 0.4, out
+EOF
+}
+
+# tests/run's second pass sets the fuse module's enable_uring and
+# FSGATE_TEST_URING=1: every test of this file then runs over io_uring.
+@test "fsgate: requests come through io_uring when the kernel offers it" {
+	[ "${FSGATE_TEST_URING:-}" = 1 ] || skip "tests/run's io_uring pass runs it"
+	FSGATE_STATS=1 start_fsgate
+	pid=$(cat "$T/pid")
+	grep -qx fsgate-ring /proc/"$pid"/task/*/comm
+	cat "$M/r/file" "$M/k/wk" >/dev/null
+	ls -l "$M/r" >/dev/null
+	fusermount3 -u "$M"
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$pid" 2>/dev/null
+	grep -Eq '^ring: [1-9][0-9]*$' "$T/err"
+	# FSGATE_NO_URING=1: through /dev/fuse only
+	FSGATE_NO_URING=1 start_fsgate
+	cat "$M/r/file" >/dev/null
+	! grep -qx fsgate-ring /proc/"$(cat "$T/pid")"/task/*/comm
+}
+
 @test "fsgate: l allows link(2); without l, or granting more than the target, denied" {
 	start_fsgate
 	ln "$M/l/file" "$M/l/hard"
