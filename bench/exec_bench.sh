@@ -15,8 +15,13 @@ CAPGATE=$(realpath "${CAPGATE:-build/bin/capgate}")
 N=${1:-200}
 [ "$(id -u)" -eq 0 ] || { echo "run as root" >&2; exit 2; }
 W=$(mktemp -d /dev/shm/capgate-bench.XXXXXX)
-# a lingering shared fsgate (CAPGATE_FSGATE_LINGER rows) ends with the bench
-trap 'pkill -f "fsgate --serve.*--policy $W/pol"; rm -rf "$W"' EXIT
+# a lingering shared fsgate (CAPGATE_FSGATE_LINGER rows) ends with the bench;
+# the fuse module's enable_uring goes back to what it was
+URING=/sys/module/fuse/parameters/enable_uring
+URING_WAS=$(cat "$URING" 2>/dev/null || true)
+uring() { [ -w "$URING" ] && echo "$1" >"$URING"; }
+trap 'pkill -f "fsgate --serve.*--policy $W/pol"; rm -rf "$W"; [ -z "$URING_WAS" ] || uring "$URING_WAS"' EXIT
+uring N # the rows without "io_uring": fsgate reads /dev/fuse
 mkdir -p "$W/pol"
 cp -R policies/tunables policies/abstractions "$W/pol/"
 # A realistic profile for a build and git: the tree read-write, the tool
@@ -81,6 +86,10 @@ lat "capgate exec --profile bench" "$CAPGATE" exec --policy "$W/pol" --profile b
 CAPGATE_FSGATE_LINGER=600 "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 CAPGATE_FSGATE_LINGER=600 lat "capgate exec, fsgate lingering" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
 CAPGATE_NO_FSGATE=1 lat "capgate exec, without fsgate" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+if uring Y; then # fsgate over io_uring (man fsgate: PERFORMANCE)
+	lat "capgate exec, FUSE over io_uring" "$CAPGATE" exec --policy "$W/pol" --profile bench -- /bin/true
+	uring N
+fi
 [ "${ONLY:-}" = start ] && exit 0
 
 # A C build: 200 small translation units and a link, make -j2.
@@ -127,7 +136,7 @@ report() { # report LABEL KEY BASEKEY
 	printf '%-44s %10s ms %6s   (%s)\n' "$1" "$m" "$(ratio2 "$m" "$b")" "${T[$2]% }"
 }
 CG=("$CAPGATE" exec --policy "$W/pol" --profile bench -- /usr/bin/bash -c)
-workload() { # workload NAME FUNC: R rounds of its five variants
+workload() { # workload NAME FUNC: R rounds of its variants
 	local name=$1 f=$2
 	# the lingering fsgate: one run to start and warm it
 	CAPGATE_FSGATE_LINGER=600 "${CG[@]}" "$f" >/dev/null 2>&1
@@ -137,12 +146,18 @@ workload() { # workload NAME FUNC: R rounds of its five variants
 		run1 "$f,nodirect" CAPGATE_DIRECT=0 -- "${CG[@]}" "$f"
 		run1 "$f,linger" CAPGATE_FSGATE_LINGER=600 -- "${CG[@]}" "$f"
 		run1 "$f,nofsgate" CAPGATE_NO_FSGATE=1 -- "${CG[@]}" "$f"
+		if uring Y; then
+			run1 "$f,uring" -- "${CG[@]}" "$f"
+			uring N
+		fi
 	done
 	report "$name, unconfined" "$f,plain" "$f,plain"
 	report "$name, capgate exec" "$f,cg" "$f,plain"
 	report "$name, capgate exec, CAPGATE_DIRECT=0" "$f,nodirect" "$f,plain"
 	report "$name, capgate exec, fsgate lingering" "$f,linger" "$f,plain"
 	report "$name, capgate exec without fsgate" "$f,nofsgate" "$f,plain"
+	[ -z "${T[$f,uring]:-}" ] ||
+		report "$name, capgate exec, FUSE over io_uring" "$f,uring" "$f,plain"
 }
 
 echo "# workloads: median of $R runs each (ratio: to unconfined's median; all runs in parentheses)"
