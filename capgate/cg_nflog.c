@@ -131,6 +131,24 @@ void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink,
 	}
 }
 
+void cg_nflog_unbind(struct cg_nflog *l)
+{
+	/* no ACK wanted: a packet queued before it would stand in its way;
+	 * the kernel has unbound the group when sendto() returns */
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++l->seq;
+	struct nfgenmsg *g = mnl_nlmsg_put_extra_header(nlh, sizeof *g);
+	g->nfgen_family = AF_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = htons(NG_LOG_GROUP);
+	struct nfulnl_msg_config_cmd c = { NFULNL_CFG_CMD_UNBIND };
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof c, &c);
+	if (mnl_socket_sendto(l->nl, nlh, nlh->nlmsg_len) < 0) {}
+}
+
 void cg_nflog_close(struct cg_nflog *l)
 {
 	if (!l)

@@ -25,6 +25,9 @@ int cg_nflog_fd(const struct cg_nflog *l);
 typedef bool (*cg_nflog_want)(const char *profile, void *arg);
 void cg_nflog_read(struct cg_nflog *l, struct audit_sink *sink,
 		   cg_nflog_want want, void *arg);
+/* Give the group up now (the next launcher may bind it), while the
+ * socket's slow release is left to another process. */
+void cg_nflog_unbind(struct cg_nflog *l);
 void cg_nflog_close(struct cg_nflog *l);
 
 #endif

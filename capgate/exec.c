@@ -322,6 +322,10 @@ static int attach_cb(void *arg, const char *rel, const struct profile *pr)
  * within the grace period. */
 static void release_netlink(struct launch *L)
 {
+	/* the nflog group goes now: a launcher started right after ours
+	 * must find it free, not held by the child below */
+	if (L->nflog)
+		cg_nflog_unbind(L->nflog);
 	int fds[2] = { L->nl ? mnl_socket_get_fd(L->nl) : -1,
 		       L->nflog ? cg_nflog_fd(L->nflog) : -1 };
 	int p[2] = { -1, -1 };
