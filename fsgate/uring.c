@@ -13,8 +13,8 @@
  * for passthrough:
  *   - INIT: when the kernel offers FUSE_OVER_IO_URING (it does when the
  *     fuse module's enable_uring parameter is set), one thread per
- *     possible CPU sets up its ring and buffers first; only when all did
- *     is the flag taken in libfuse's reply. Once taken, the kernel holds
+ *     CPU we may run on sets up its ring and buffers first (struct
+ *     ur_queue); only when all did is the flag taken in libfuse's reply. Once taken, the kernel holds
  *     every request until each CPU's queue has an entry registered (or a
  *     registration fails, which sends it back to /dev/fuse).
  *   - A ring entry is a header buffer (the request's fuse_in_header, its
@@ -75,9 +75,9 @@ struct ur_cmd {                   /* struct fuse_uring_cmd_req, in the SQE */
 	uint8_t padding[6];
 };
 
-#define UR_NENT 4     /* entries per queue: requests in flight per CPU */
-#define UR_SQ 16
-#define UR_MAX_Q 512  /* CPUs */
+#define UR_NENT 4     /* entries per queue of a CPU we run on */
+#define UR_MAX_Q 1024 /* CPUs */
+#define UR_MAX_ENT 64 /* entries per ring (SQ: the next power of 2 above) */
 #define UR_PAGE 4096
 
 enum { E_IDLE, E_BUSY, E_PARKED };
@@ -85,6 +85,7 @@ enum { E_IDLE, E_BUSY, E_PARKED };
 struct ur_queue;
 struct ur_ent {
 	struct ur_queue *q;
+	unsigned qid;       /* the kernel's queue (a CPU) it serves */
 	void *map;          /* the mapping: header at its end of page 0, then payload */
 	struct ur_hdr *h;
 	char *payload;
@@ -97,8 +98,14 @@ struct ur_ent {
 	struct ur_ent *next_done;
 };
 
+/* A ring and its thread, pinned to CPU `cpu`: UR_NENT entries for that
+ * CPU's queue, and one for each possible CPU we may not run on (offline,
+ * or outside our affinity), whose queues must have one for the kernel to
+ * use the rings at all (a CPU that comes online later is served from
+ * here, not locally). */
 struct ur_queue {
-	unsigned qid;
+	unsigned cpu;
+	unsigned sq_size;
 	int ring, efd;
 	uint64_t ebuf;
 	unsigned *sq_tail, sq_mask, *sq_array, sq_local, to_submit;
@@ -111,13 +118,14 @@ struct ur_queue {
 	bool started, ok;
 	pthread_mutex_t mu;
 	struct ur_ent *done; /* replied by other threads, to commit */
-	struct ur_ent ents[UR_NENT];
+	unsigned nent;
+	struct ur_ent ents[UR_MAX_ENT];
 };
 
 /* One FUSE session per process: its ring state. */
 static struct {
 	struct fsg *fs;
-	unsigned nq;        /* 0: not in use */
+	unsigned nq;        /* rings (threads); 0: not in use */
 	size_t payload;
 	sem_t ready, go;
 	int go_ok, stop;    /* atomic */
@@ -166,11 +174,11 @@ static int ring_map(struct ur_queue *q)
 	/* completions run only when this thread waits for them: the wake-up
 	 * of a request is one of its own task's */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-	int fd = sys_setup(UR_SQ, &p);
+	int fd = sys_setup(q->sq_size, &p);
 	if (fd < 0 && errno == EINVAL) {
 		memset(&p, 0, sizeof p);
 		p.flags = IORING_SETUP_SQE128;
-		fd = sys_setup(UR_SQ, &p);
+		fd = sys_setup(q->sq_size, &p);
 	}
 	if (fd < 0)
 		return -errno;
@@ -213,7 +221,7 @@ static int ring_map(struct ur_queue *q)
 
 static struct io_uring_sqe *get_sqe(struct ur_queue *q)
 {
-	if (q->to_submit >= UR_SQ) { /* full: hand them over first */
+	if (q->to_submit >= q->sq_size) { /* full: hand them over first */
 		int n = sys_enter(q->ring, q->to_submit, 0, 0);
 		q->to_submit -= n > 0 ? (unsigned)n : 0;
 	}
@@ -240,7 +248,7 @@ static void sqe_cmd(struct ur_queue *q, struct ur_ent *e, unsigned op)
 	}
 	struct ur_cmd *c = (void *)s->cmd;
 	c->commit_id = e->unique;
-	c->qid = (uint16_t)q->qid;
+	c->qid = (uint16_t)e->qid;
 }
 
 /* Wait on the eventfd: other threads' replies (user_data 0). */
@@ -309,7 +317,7 @@ bool fsg_uring_reply(const struct iovec *iov, int count, ssize_t *ret)
 	for (unsigned i = 0; i < nq; i++) {
 		struct ur_queue *q = &ur.q[i];
 		pthread_mutex_lock(&q->mu);
-		for (int k = 0; q->ok && k < UR_NENT; k++) {
+		for (unsigned k = 0; q->ok && k < q->nent; k++) {
 			e = &q->ents[k];
 			if (e->state == E_IDLE || e->replied || e->unique != oh->unique)
 				continue;
@@ -386,7 +394,7 @@ static void commit_done(struct ur_queue *q)
  * fsg_uring_stop(). */
 static void run(struct ur_queue *q)
 {
-	for (int k = 0; k < UR_NENT; k++)
+	for (unsigned k = 0; k < q->nent; k++)
 		sqe_cmd(q, &q->ents[k], UR_CMD_REGISTER);
 	arm_efd(q);
 	while (!__atomic_load_n(&ur.stop, __ATOMIC_RELAXED)) {
@@ -422,7 +430,7 @@ static int queue_setup(struct ur_queue *q)
 		return -errno;
 	cpu_set_t set;
 	CPU_ZERO(&set);
-	CPU_SET(q->qid, &set);
+	CPU_SET(q->cpu, &set);
 	sched_setaffinity(0, sizeof set, &set); /* a CPU not ours: served from another */
 	q->efd = eventfd(0, EFD_CLOEXEC);
 	if (q->efd < 0)
@@ -431,7 +439,7 @@ static int queue_setup(struct ur_queue *q)
 	if (r < 0)
 		return r;
 	size_t len = UR_PAGE + ur.payload;
-	for (int k = 0; k < UR_NENT; k++) {
+	for (unsigned k = 0; k < q->nent; k++) {
 		struct ur_ent *e = &q->ents[k];
 		e->q = q;
 		e->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -459,7 +467,7 @@ static void queue_free(struct ur_queue *q)
 	if (q->map_ring && q->map_ring != MAP_FAILED)
 		munmap(q->map_ring, q->len_ring);
 	q->map_sqes = q->map_cq = q->map_ring = NULL;
-	for (int k = 0; k < UR_NENT; k++)
+	for (unsigned k = 0; k < q->nent; k++)
 		if (q->ents[k].map)
 			munmap(q->ents[k].map, UR_PAGE + ur.payload);
 }
@@ -481,10 +489,52 @@ static void *queue_main(void *arg)
 	return NULL;
 }
 
+/* Which rings serve which queues (see struct ur_queue): 0, or -errno. */
+static int plan_rings(unsigned nqid)
+{
+	cpu_set_t mine;
+	if (sched_getaffinity(0, sizeof mine, &mine) < 0)
+		return -errno;
+	unsigned home[UR_MAX_Q], nhome = 0;
+	for (unsigned c = 0; c < nqid && c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &mine))
+			home[nhome++] = c;
+	if (nhome == 0)
+		return -EINVAL;
+	ur.q = calloc(nhome, sizeof *ur.q);
+	if (!ur.q)
+		return -ENOMEM;
+	for (unsigned i = 0; i < nhome; i++) {
+		struct ur_queue *q = &ur.q[i];
+		q->cpu = home[i];
+		q->ring = q->efd = -1;
+		pthread_mutex_init(&q->mu, NULL);
+		for (unsigned k = 0; k < UR_NENT; k++)
+			q->ents[q->nent++].qid = home[i];
+	}
+	/* the other queues, one entry each, spread over the rings */
+	unsigned next = 0;
+	for (unsigned c = 0; c < nqid; c++) {
+		if (c < CPU_SETSIZE && CPU_ISSET(c, &mine))
+			continue;
+		struct ur_queue *q = &ur.q[next++ % nhome];
+		if (q->nent >= UR_MAX_ENT)
+			return -E2BIG;
+		q->ents[q->nent++].qid = c;
+	}
+	for (unsigned i = 0; i < nhome; i++) {
+		struct ur_queue *q = &ur.q[i];
+		q->sq_size = 8;
+		while (q->sq_size < q->nent + 2)
+			q->sq_size *= 2;
+	}
+	return (int)nhome;
+}
+
 bool fsg_uring_prepare(struct fsg *fs, uint64_t offered, size_t max_write, unsigned max_pages)
 {
-	unsigned nq = possible_cpus();
-	if (!(offered & FSG_URING_INIT_FLAG) || getenv("FSGATE_NO_URING") || nq == 0 || ur.q)
+	unsigned nqid = possible_cpus();
+	if (!(offered & FSG_URING_INIT_FLAG) || getenv("FSGATE_NO_URING") || nqid == 0 || ur.q)
 		return false;
 	ur.fs = fs;
 	ur.payload = max_write;
@@ -493,8 +543,8 @@ bool fsg_uring_prepare(struct fsg *fs, uint64_t offered, size_t max_write, unsig
 	if (ur.payload < 8192) /* FUSE_MIN_READ_BUFFER */
 		ur.payload = 8192;
 	ur.payload = (ur.payload + UR_PAGE - 1) & ~(size_t)(UR_PAGE - 1);
-	ur.q = calloc(nq, sizeof *ur.q);
-	if (!ur.q)
+	int nq = plan_rings(nqid);
+	if (nq <= 0)
 		return false;
 	sem_init(&ur.ready, 0, 0);
 	sem_init(&ur.go, 0, 0);
@@ -503,11 +553,8 @@ bool fsg_uring_prepare(struct fsg *fs, uint64_t offered, size_t max_write, unsig
 	pthread_attr_setstacksize(&attr, 256 * 1024);
 	bool ok = true;
 	unsigned started = 0;
-	for (unsigned i = 0; i < nq; i++) {
+	for (unsigned i = 0; i < (unsigned)nq; i++) {
 		struct ur_queue *q = &ur.q[i];
-		q->qid = i;
-		q->ring = q->efd = -1;
-		pthread_mutex_init(&q->mu, NULL);
 		q->started = pthread_create(&q->th, &attr, queue_main, q) == 0;
 		if (!q->started) {
 			ok = false;
