@@ -78,6 +78,18 @@ start_fsgate() {
 	return 1
 }
 
+start_fsgate_on() { # CPU: start_fsgate, the daemon kept to that CPU
+	taskset -c "$1" "$FSGATE" --policy "$T/pol" --profile t --log "$T/log" -f "$S" "$M" \
+		2>"$T/err" 3>&- &
+	echo $! >"$T/pid"
+	for _ in $(seq 100); do
+		grep -q " $M fuse.fsgate " /proc/self/mounts && return 0
+		sleep 0.05
+	done
+	cat "$T/err" >&2
+	return 1
+}
+
 as_nobody() { setpriv --reuid=$NOBODY --regid=$NOBODY --clear-groups -- "$@"; }
 
 # The log line for a denial, without the time stamp and pid.
@@ -245,6 +257,15 @@ EOF
 	FSGATE_NO_URING=1 start_fsgate
 	cat "$M/r/file" >/dev/null
 	! grep -qx fsgate-ring /proc/"$(cat "$T/pid")"/task/*/comm
+	fusermount3 -u "$M"
+	# fsgate kept to CPU 0: CPU 1's queue is served from CPU 0's ring
+	if [ "$(nproc)" -ge 2 ]; then
+		sleep 0.2
+		start_fsgate_on 0
+		[ "$(grep -lx fsgate-ring /proc/"$(cat "$T/pid")"/task/*/comm | wc -l)" -eq 1 ]
+		[ "$(taskset -c 1 cat "$M/r/file")" = hello ]
+		[ "$(taskset -c 0 cat "$M/r/file")" = hello ]
+	fi
 }
 
 @test "fsgate: l allows link(2); without l, or granting more than the target, denied" {
