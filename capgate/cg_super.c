@@ -443,7 +443,59 @@ struct exec_head {
 	char interp[PATH_MAX];
 };
 
-static void read_head(int pathfd, struct exec_head *h)
+/* What read_head() found, per file version (device, inode, size, mtime,
+ * ctime: a change of the content changes mtime, and a reset mtime ctime),
+ * so that a program exec'd again (a build's cc, cc1 and as, hundreds of
+ * times) is not opened again: through fsgate that open is three round
+ * trips. Interpreter names longer than the slot are not kept. */
+#define HEAD_SLOTS 32
+struct cg_head_cache {
+	struct head_slot {
+		dev_t dev;
+		ino_t ino;
+		off_t size;
+		struct timespec mtime, ctime;
+		bool used, script;
+		int interp_r;
+		char interp[256];
+	} slot[HEAD_SLOTS];
+	unsigned next; /* round robin */
+};
+
+static bool same_version(const struct head_slot *e, const struct stat *st)
+{
+	return e->used && e->dev == st->st_dev && e->ino == st->st_ino &&
+	       e->size == st->st_size && e->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       e->mtime.tv_nsec == st->st_mtim.tv_nsec && e->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static void read_head_uncached(int pathfd, struct exec_head *h);
+
+static void read_head(struct cg_super *s, int pathfd, const struct stat *st,
+		      struct exec_head *h)
+{
+	struct cg_head_cache *c = s->heads;
+	for (unsigned i = 0; c && i < HEAD_SLOTS; i++) {
+		const struct head_slot *e = &c->slot[i];
+		if (same_version(e, st)) {
+			h->script = e->script;
+			h->interp_r = e->interp_r;
+			snprintf(h->interp, sizeof h->interp, "%s", e->interp);
+			return;
+		}
+	}
+	read_head_uncached(pathfd, h);
+	if (!c || h->interp_r < 0 || strlen(h->interp) >= sizeof c->slot[0].interp)
+		return; /* failures are not kept: the next exec tries again */
+	struct head_slot *e = &c->slot[c->next++ % HEAD_SLOTS];
+	*e = (struct head_slot){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+				 .mtime = st->st_mtim, .ctime = st->st_ctim, .used = true,
+				 .script = h->script, .interp_r = h->interp_r };
+	snprintf(e->interp, sizeof e->interp, "%s", h->interp);
+}
+
+static void read_head_uncached(int pathfd, struct exec_head *h)
 {
 	char link[64], b[CG_ELF_HEAD];
 	h->script = false;
@@ -544,7 +596,7 @@ static void on_exec(struct cg_super *s, const struct seccomp_notif *n)
 		return;
 	}
 	struct exec_head head;
-	read_head(fd, &head);
+	read_head(s, fd, &st, &head);
 	t.script = head.script;
 	s->nexec++;
 	if (who == WHO_INITIAL) {
@@ -825,6 +877,7 @@ int cg_super_init(struct cg_super *s)
 			       sz.seccomp_notif_resp : sizeof(struct seccomp_notif_resp);
 	s->nbuf = calloc(1, s->notif_size);
 	s->rbuf = calloc(1, s->resp_size);
+	s->heads = calloc(1, sizeof *s->heads); /* NULL: no cache, no harm */
 	if (!s->nbuf || !s->rbuf) {
 		free(s->nbuf);
 		free(s->rbuf);

@@ -63,6 +63,7 @@ struct cg_super {
 	struct seccomp_notif *nbuf;      /* reused for every notification */
 	struct seccomp_notif_resp *rbuf; /* and answer (the launcher's life) */
 	uint64_t nexec, nmmap, ntrans, nsock; /* counters, for CAPGATE_DEBUG */
+	struct cg_head_cache *heads;  /* programs' heads, by version (cg_super.c) */
 };
 
 /* Query the kernel's notification sizes. 0 or -errno. */
