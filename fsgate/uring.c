@@ -390,21 +390,21 @@ static void commit_done(struct ur_queue *q)
 		commit(q, d);
 }
 
-/* Until the connection ends (the kernel cancels our entries) or
+/* Until the connection ends (the kernel gives up every entry) or
  * fsg_uring_stop(). */
 static void run(struct ur_queue *q)
 {
 	for (unsigned k = 0; k < q->nent; k++)
 		sqe_cmd(q, &q->ents[k], UR_CMD_REGISTER);
 	arm_efd(q);
-	while (!__atomic_load_n(&ur.stop, __ATOMIC_RELAXED)) {
+	unsigned live = q->nent;
+	while (live > 0 && !__atomic_load_n(&ur.stop, __ATOMIC_RELAXED)) {
 		int n = sys_enter(q->ring, q->to_submit, 1, IORING_ENTER_GETEVENTS);
 		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
 			return;
 		q->to_submit -= n > 0 ? (unsigned)n : 0;
 		unsigned head = *q->cq_head;
 		unsigned tail = __atomic_load_n(q->cq_tail, __ATOMIC_ACQUIRE);
-		bool gone = false;
 		for (; head != tail; head++) {
 			struct io_uring_cqe *c = &q->cqes[head & q->cq_mask];
 			struct ur_ent *e = (void *)(uintptr_t)c->user_data;
@@ -412,14 +412,14 @@ static void run(struct ur_queue *q)
 				commit_done(q);
 				arm_efd(q);
 			} else if (c->res < 0) {
-				gone = true; /* ENOTCONN: unmounted, or aborted */
+				/* the kernel gave the entry up: all of them when
+				 * unmounted or aborted (ENOTCONN) */
+				live--;
 			} else {
 				serve(q, e);
 			}
 		}
 		__atomic_store_n(q->cq_head, head, __ATOMIC_RELEASE);
-		if (gone)
-			return;
 	}
 }
 
