@@ -67,19 +67,9 @@ teardown() {
 
 # start_fsgate [fsgate options...]: mounts $S at $M, waits for the mount.
 start_fsgate() {
-	"$FSGATE" --policy "$T/pol" --profile t --log "$T/log" -f "$@" "$S" "$M" \
-		2>"$T/err" 3>&- &
-	echo $! >"$T/pid"
-	for _ in $(seq 100); do
-		grep -q " $M fuse.fsgate " /proc/self/mounts && return 0
-		sleep 0.05
-	done
-	cat "$T/err" >&2
-	return 1
-}
-
-start_fsgate_on() { # CPU: start_fsgate, the daemon kept to that CPU
-	taskset -c "$1" "$FSGATE" --policy "$T/pol" --profile t --log "$T/log" -f "$S" "$M" \
+	local on=() # START_CPU=N: the daemon kept to CPU N
+	[ -z "${START_CPU:-}" ] || on=(taskset -c "$START_CPU")
+	"${on[@]}" "$FSGATE" --policy "$T/pol" --profile t --log "$T/log" -f "$@" "$S" "$M" \
 		2>"$T/err" 3>&- &
 	echo $! >"$T/pid"
 	for _ in $(seq 100); do
@@ -261,7 +251,7 @@ EOF
 	# fsgate kept to CPU 0: CPU 1's queue is served from CPU 0's ring
 	if [ "$(nproc)" -ge 2 ]; then
 		sleep 0.2
-		start_fsgate_on 0
+		START_CPU=0 start_fsgate
 		[ "$(grep -lx fsgate-ring /proc/"$(cat "$T/pid")"/task/*/comm | wc -l)" -eq 1 ]
 		[ "$(taskset -c 1 cat "$M/r/file")" = hello ]
 		[ "$(taskset -c 0 cat "$M/r/file")" = hello ]
