@@ -76,8 +76,11 @@ struct ur_cmd {                   /* struct fuse_uring_cmd_req, in the SQE */
 };
 
 #define UR_NENT 4     /* entries per queue of a CPU we run on */
+#define UR_MAX_OTHER 64 /* per ring: queues of CPUs we may not run on */
 #define UR_MAX_Q 1024 /* CPUs */
-#define UR_MAX_ENT 64 /* entries per ring (SQ: the next power of 2 above) */
+#define UR_MAX_ENT 448 /* entries per ring: see spare() */
+#define UR_SQ 64
+#define UR_CQ 1024     /* every entry has a command outstanding */
 #define UR_PAGE 4096
 
 enum { E_IDLE, E_BUSY, E_PARKED };
@@ -105,7 +108,6 @@ struct ur_ent {
  * here, not locally). */
 struct ur_queue {
 	unsigned cpu;
-	unsigned sq_size;
 	int ring, efd;
 	uint64_t ebuf;
 	unsigned *sq_tail, sq_mask, *sq_array, sq_local, to_submit;
@@ -118,8 +120,9 @@ struct ur_queue {
 	bool started, ok;
 	pthread_mutex_t mu;
 	struct ur_ent *done; /* replied by other threads, to commit */
-	unsigned nent;
-	struct ur_ent ents[UR_MAX_ENT];
+	unsigned nent;       /* grows (spare()), under mu */
+	unsigned live;       /* entries the kernel holds (this thread's) */
+	struct ur_ent *ents[UR_MAX_ENT];
 };
 
 /* One FUSE session per process: its ring state. */
@@ -174,11 +177,14 @@ static int ring_map(struct ur_queue *q)
 	/* completions run only when this thread waits for them: the wake-up
 	 * of a request is one of its own task's */
 	p.flags = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-	int fd = sys_setup(q->sq_size, &p);
+	p.flags |= IORING_SETUP_CQSIZE;
+	p.cq_entries = UR_CQ;
+	int fd = sys_setup(UR_SQ, &p);
 	if (fd < 0 && errno == EINVAL) {
 		memset(&p, 0, sizeof p);
-		p.flags = IORING_SETUP_SQE128;
-		fd = sys_setup(q->sq_size, &p);
+		p.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQSIZE;
+		p.cq_entries = UR_CQ;
+		fd = sys_setup(UR_SQ, &p);
 	}
 	if (fd < 0)
 		return -errno;
@@ -221,7 +227,7 @@ static int ring_map(struct ur_queue *q)
 
 static struct io_uring_sqe *get_sqe(struct ur_queue *q)
 {
-	if (q->to_submit >= q->sq_size) { /* full: hand them over first */
+	if (q->to_submit >= UR_SQ) { /* full: hand them over first */
 		int n = sys_enter(q->ring, q->to_submit, 0, 0);
 		q->to_submit -= n > 0 ? (unsigned)n : 0;
 	}
@@ -318,7 +324,7 @@ bool fsg_uring_reply(const struct iovec *iov, int count, ssize_t *ret)
 		struct ur_queue *q = &ur.q[i];
 		pthread_mutex_lock(&q->mu);
 		for (unsigned k = 0; q->ok && k < q->nent; k++) {
-			e = &q->ents[k];
+			e = q->ents[k];
 			if (e->state == E_IDLE || e->replied || e->unique != oh->unique)
 				continue;
 			*ret = store(e, iov, count);
@@ -335,6 +341,54 @@ bool fsg_uring_reply(const struct iovec *iov, int count, ssize_t *ret)
 		pthread_mutex_unlock(&q->mu);
 	}
 	return false; /* a request read from /dev/fuse */
+}
+
+static struct ur_ent *ent_new(unsigned qid)
+{
+	struct ur_ent *e = calloc(1, sizeof *e);
+	if (e)
+		e->qid = qid;
+	return e;
+}
+
+static int ent_map(struct ur_queue *q, struct ur_ent *e)
+{
+	e->q = q;
+	e->map = mmap(NULL, UR_PAGE + ur.payload, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (e->map == MAP_FAILED) {
+		e->map = NULL;
+		return -errno;
+	}
+	e->payload = (char *)e->map + UR_PAGE;
+	e->h = (struct ur_hdr *)(e->payload - sizeof *e->h);
+	e->iov[0] = (struct iovec){ e->h, sizeof *e->h };
+	e->iov[1] = (struct iovec){ e->payload, ur.payload };
+	return 0;
+}
+
+/* A request parked (its reply comes later from another thread: a lock
+ * wait) keeps its entry; the kernel queues that CPU's next requests only
+ * on the others. So a parked request gets a new entry for its queue,
+ * else as many lock waits as a queue has entries would stop every
+ * request of that CPU, the unlock that frees them too. Entries are
+ * never taken back (the kernel has no command for it): a queue keeps
+ * as many as it ever had in use, bounded by the lock waiters' own bound
+ * (ops_file.c); past UR_MAX_ENT, none is added. */
+static void spare(struct ur_queue *q, unsigned qid)
+{
+	struct ur_ent *e;
+	if (q->nent >= UR_MAX_ENT || !(e = ent_new(qid)))
+		return;
+	if (ent_map(q, e) < 0) {
+		free(e);
+		return;
+	}
+	pthread_mutex_lock(&q->mu);
+	q->ents[q->nent++] = e;
+	pthread_mutex_unlock(&q->mu);
+	q->live++;
+	sqe_cmd(q, e, UR_CMD_REGISTER);
 }
 
 /* One request, arrived in e. */
@@ -376,6 +430,8 @@ static void serve(struct ur_queue *q, struct ur_ent *e)
 	pthread_mutex_unlock(&q->mu);
 	if (replied)
 		commit(q, e);
+	else
+		spare(q, e->qid);
 }
 
 static void commit_done(struct ur_queue *q)
@@ -395,10 +451,10 @@ static void commit_done(struct ur_queue *q)
 static void run(struct ur_queue *q)
 {
 	for (unsigned k = 0; k < q->nent; k++)
-		sqe_cmd(q, &q->ents[k], UR_CMD_REGISTER);
+		sqe_cmd(q, q->ents[k], UR_CMD_REGISTER);
 	arm_efd(q);
-	unsigned live = q->nent;
-	while (live > 0 && !__atomic_load_n(&ur.stop, __ATOMIC_RELAXED)) {
+	q->live = q->nent;
+	while (q->live > 0 && !__atomic_load_n(&ur.stop, __ATOMIC_RELAXED)) {
 		int n = sys_enter(q->ring, q->to_submit, 1, IORING_ENTER_GETEVENTS);
 		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY)
 			return;
@@ -414,7 +470,7 @@ static void run(struct ur_queue *q)
 			} else if (c->res < 0) {
 				/* the kernel gave the entry up: all of them when
 				 * unmounted or aborted (ENOTCONN) */
-				live--;
+				q->live--;
 			} else {
 				serve(q, e);
 			}
@@ -438,20 +494,9 @@ static int queue_setup(struct ur_queue *q)
 	int r = ring_map(q);
 	if (r < 0)
 		return r;
-	size_t len = UR_PAGE + ur.payload;
-	for (unsigned k = 0; k < q->nent; k++) {
-		struct ur_ent *e = &q->ents[k];
-		e->q = q;
-		e->map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (e->map == MAP_FAILED) {
-			e->map = NULL;
-			return -errno;
-		}
-		e->payload = (char *)e->map + UR_PAGE;
-		e->h = (struct ur_hdr *)(e->payload - sizeof *e->h);
-		e->iov[0] = (struct iovec){ e->h, sizeof *e->h };
-		e->iov[1] = (struct iovec){ e->payload, ur.payload };
-	}
+	for (unsigned k = 0; k < q->nent; k++)
+		if ((r = ent_map(q, q->ents[k])) < 0)
+			return r;
 	return 0;
 }
 
@@ -467,9 +512,13 @@ static void queue_free(struct ur_queue *q)
 	if (q->map_ring && q->map_ring != MAP_FAILED)
 		munmap(q->map_ring, q->len_ring);
 	q->map_sqes = q->map_cq = q->map_ring = NULL;
-	for (unsigned k = 0; k < q->nent; k++)
-		if (q->ents[k].map)
-			munmap(q->ents[k].map, UR_PAGE + ur.payload);
+	for (unsigned k = 0; k < q->nent; k++) {
+		if (q->ents[k]->map)
+			munmap(q->ents[k]->map, UR_PAGE + ur.payload);
+		free(q->ents[k]);
+		q->ents[k] = NULL;
+	}
+	q->nent = 0;
 }
 
 static void *queue_main(void *arg)
@@ -510,7 +559,8 @@ static int plan_rings(unsigned nqid)
 		q->ring = q->efd = -1;
 		pthread_mutex_init(&q->mu, NULL);
 		for (unsigned k = 0; k < UR_NENT; k++)
-			q->ents[q->nent++].qid = home[i];
+			if (!(q->ents[q->nent++] = ent_new(home[i])))
+				return -ENOMEM;
 	}
 	/* the other queues, one entry each, spread over the rings */
 	unsigned next = 0;
@@ -518,15 +568,10 @@ static int plan_rings(unsigned nqid)
 		if (c < CPU_SETSIZE && CPU_ISSET(c, &mine))
 			continue;
 		struct ur_queue *q = &ur.q[next++ % nhome];
-		if (q->nent >= UR_MAX_ENT)
+		if (q->nent >= UR_NENT + UR_MAX_OTHER)
 			return -E2BIG;
-		q->ents[q->nent++].qid = c;
-	}
-	for (unsigned i = 0; i < nhome; i++) {
-		struct ur_queue *q = &ur.q[i];
-		q->sq_size = 8;
-		while (q->sq_size < q->nent + 2)
-			q->sq_size *= 2;
+		if (!(q->ents[q->nent++] = ent_new(c)))
+			return -ENOMEM;
 	}
 	return (int)nhome;
 }

@@ -230,6 +230,27 @@ assert w.returncode == 0 and float(out) >= 0.4, out
 EOF
 }
 
+@test "fsgate: many blocking lock waits on one CPU leave the mount answering there" {
+	[ "$(nproc)" -ge 2 ] || skip "needs two CPUs"
+	start_fsgate
+	python3 - "$M/k/wk" "$M/r/file" <<'EOF'
+import fcntl, os, subprocess, sys, time
+p, other = sys.argv[1], sys.argv[2]
+f = open(p, "r+")
+fcntl.lockf(f, fcntl.LOCK_EX)
+wait = "import fcntl,sys; f=open(sys.argv[1],'r+'); fcntl.lockf(f, fcntl.LOCK_EX)"
+# more waiters than a CPU's ring has entries (uring.c), all on CPU 0
+ws = [subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", wait, p]) for _ in range(8)]
+time.sleep(1)
+assert all(w.poll() is None for w in ws), "the waiters did not wait"
+r = subprocess.run(["taskset", "-c", "0", "cat", other], capture_output=True, text=True, timeout=10)
+assert r.stdout == "hello\n", r
+f.close()
+for w in ws:
+    assert w.wait(timeout=20) == 0
+EOF
+}
+
 # tests/run's second pass sets the fuse module's enable_uring and
 # FSGATE_TEST_URING=1: every test of this file then runs over io_uring.
 @test "fsgate: requests come through io_uring when the kernel offers it" {
