@@ -513,7 +513,7 @@ static void queue_free(struct ur_queue *q)
 		munmap(q->map_ring, q->len_ring);
 	q->map_sqes = q->map_cq = q->map_ring = NULL;
 	for (unsigned k = 0; k < q->nent; k++) {
-		if (q->ents[k]->map)
+		if (q->ents[k] && q->ents[k]->map) /* NULL: plan_rings() ran out */
 			munmap(q->ents[k]->map, UR_PAGE + ur.payload);
 		free(q->ents[k]);
 		q->ents[k] = NULL;
